@@ -1,0 +1,236 @@
+"""A session: one model, its data, and safe calls of its functions in gradcheck's terms.
+
+Probes never call user code directly; they ask the session for the output of
+a batch as (n, k) float64 rows, the gradient as ``{name: float64 array}``, or
+one training step. The session handles the layout, the time budget, and turns
+what the user's code returns into arrays or into a ``BadReturn`` that names
+what is wrong with it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from gradcheck import usercode
+from gradcheck.batch import Batch, make_batch
+from gradcheck.model import Model, source_location
+
+
+class BadReturn(Exception):
+    """User code returned something gradcheck cannot use (None, wrong shape, missing key)."""
+
+    def __init__(self, role: str, kind: str, message: str, **info: Any):
+        super().__init__(message)
+        self.role, self.kind, self.info = role, kind, info
+
+
+@dataclass
+class Session:
+    model: Model
+    data: Batch
+    """All the data gradcheck may use for this model (rows)."""
+    seed: int = 0
+    budget: float = 10.0
+    """Seconds one call of the user's code may take."""
+    rng: np.random.Generator = field(init=False)
+    calls: dict[str, int] = field(default_factory=dict)
+    loss: str | None = None
+    """The loss family the gradient belongs to, once the gradient probe decided it."""
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    # -- locations -------------------------------------------------------
+    def location(self, role: str) -> tuple[str | None, int | None]:
+        fn = getattr(self.model, role, None)
+        return source_location(fn) if fn is not None else (None, None)
+
+    @property
+    def source(self) -> str | None:
+        return self.model.source or self.location("forward")[0]
+
+    # -- calling ---------------------------------------------------------
+    def _call(self, role: str, fn: Callable, *args: Any) -> Any:
+        self.calls[role] = self.calls.get(role, 0) + 1
+        return usercode.call(role, fn, *args, budget=self.budget, prefer_file=self.source)
+
+    def params(self) -> dict[str, Any]:
+        return self.model.get_params()
+
+    def batch(self, n: int, offset: int = 0) -> Batch:
+        idx = (np.arange(n) + offset) % self.data.n
+        return self.data.take(idx)
+
+    def output(self, b: Batch) -> np.ndarray:
+        """The network's output for ``b`` as (n, k) float64 rows."""
+        layout = self.model.layout
+        if layout == "sample":
+            outs = []
+            for x in b.inputs("sample"):
+                o = self._call("forward", self.model.forward, x)
+                outs.append(self._vector(o, "forward"))
+            k = {o.size for o in outs}
+            if len(k) != 1:
+                raise BadReturn("forward", "shape", f"forward returned outputs of different sizes {sorted(k)}.")
+            return np.stack(outs)
+        raw = self._call("forward", self.model.forward, b.inputs(layout))
+        out = self._array(raw, "forward")
+        n = b.n
+        if layout == "columns":
+            if out.ndim == 1 and n == 1:
+                out = out.reshape(-1, 1)
+            if out.ndim != 2 or out.shape[1] != n:
+                raise BadReturn("forward", "shape",
+                                f"forward returned shape {out.shape} for a batch of {n} columns; "
+                                f"expected (outputs, {n}).", shape=out.shape, n=n)
+            return out.T.astype(np.float64)
+        if out.ndim == 1 and out.shape[0] == n:
+            out = out.reshape(n, 1)
+        if out.ndim != 2 or out.shape[0] != n:
+            raise BadReturn("forward", "shape",
+                            f"forward returned shape {out.shape} for a batch of {n} rows; expected ({n}, outputs).",
+                            shape=out.shape, n=n)
+        return out.astype(np.float64)
+
+    def _array(self, raw: Any, role: str) -> np.ndarray:
+        if raw is None:
+            raise BadReturn(role, "none", f"{role} returned None.")
+        if isinstance(raw, tuple) and len(raw) >= 1 and role == "forward":
+            raw = raw[0] if isinstance(raw[0], np.ndarray) and raw[0].ndim >= 1 else raw[-1]
+        try:
+            a = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise BadReturn(role, "type", f"{role} returned {type(raw).__name__}, not an array: {e}") from e
+        return a
+
+    def _vector(self, raw: Any, role: str) -> np.ndarray:
+        return self._array(raw, role).reshape(-1)
+
+    def gradients(self, b: Batch) -> dict[str, np.ndarray]:
+        """The user's gradient for ``b``, float64, keyed and shaped as the params.
+
+        Per-sample layouts are summed over the batch. A model with only a step
+        gives ``-(θ_after - θ_before)``, which is the gradient up to a global scale.
+        """
+        params = self.params()
+        if self.model.backward is None:
+            return self._gradients_from_step(b, params)
+        if self.model.layout == "sample":
+            total: dict[str, np.ndarray] | None = None
+            for x, y in zip(b.inputs("sample"), b.targets("sample")):
+                g = self._grad_dict(self._call("backward", self.model.backward, x, y), params)
+                total = g if total is None else {k: total[k] + g[k] for k in total}
+            return total or {}
+        raw = self._call("backward", self.model.backward, b.inputs(self.model.layout), b.targets(self.model.layout))
+        return self._grad_dict(raw, params)
+
+    def _grad_dict(self, raw: Any, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        names = list(params)
+        if raw is None:
+            raise BadReturn("backward", "none", "backward returned None instead of {name: gradient}.")
+        if isinstance(raw, (list, tuple)) and not isinstance(raw, dict):
+            if len(raw) != len(names):
+                raise BadReturn("backward", "keys",
+                                f"backward returned a {type(raw).__name__} of {len(raw)} gradients for "
+                                f"{len(names)} parameters ({', '.join(names)}).", missing=names[len(raw):])
+            raw = dict(zip(names, raw))
+        if not isinstance(raw, dict):
+            raise BadReturn("backward", "type", f"backward returned {type(raw).__name__}, not a dict {{name: gradient}}.")
+        missing = [k for k in names if k not in raw or raw[k] is None]
+        if missing:
+            raise BadReturn("backward", "keys", f"backward returned no gradient for {', '.join(missing)}.",
+                            missing=missing)
+        out = {}
+        for k in names:
+            g = np.asarray(raw[k], dtype=np.float64)
+            shape = np.shape(params[k])
+            if g.shape != shape:
+                if g.size == int(np.prod(shape)) and g.squeeze().shape == np.empty(shape).squeeze().shape:
+                    g = g.reshape(shape)
+                else:
+                    raise BadReturn("backward", "shape",
+                                    f"the gradient for {k} has shape {g.shape} but {k} has shape {shape}.",
+                                    param=k, grad_shape=g.shape, param_shape=shape)
+            out[k] = g
+        return out
+
+    def _gradients_from_step(self, b: Batch, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        from gradcheck.state import preserved
+
+        before = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+        total = {k: np.zeros_like(v) for k, v in before.items()}
+        chunks = ([b.take([i]) for i in range(b.n)] if self.model.layout == "sample" else [b])
+        for c in chunks:
+            with preserved(self.model):
+                self.step(c)
+                after = self.params()
+                for k in total:
+                    a = np.asarray(after[k], dtype=np.float64)
+                    if a.shape != before[k].shape:
+                        raise BadReturn("step", "shape", f"step changed the shape of {k} from "
+                                        f"{before[k].shape} to {a.shape}.", param=k)
+                    total[k] += before[k] - a
+        return total
+
+    def step(self, b: Batch) -> None:
+        """One training step of the user's own update (sample layout: one call per sample)."""
+        if self.model.step is None:
+            raise BadReturn("step", "missing", "the model has no step.")
+        if self.model.layout == "sample":
+            for x, y in zip(b.inputs("sample"), b.targets("sample")):
+                self._call("step", self.model.step, x, y)
+        else:
+            self._call("step", self.model.step, b.inputs(self.model.layout), b.targets(self.model.layout))
+
+    def evaluate(self, b: Batch) -> Any:
+        if self.model.evaluate is None:
+            return None
+        layout = self.model.layout
+        X = b.inputs(layout)
+        return self._call("evaluate", self.model.evaluate, X, b.labels.copy())
+
+
+def first_weight_sizes(params: dict[str, Any]) -> list[int]:
+    """Candidate input sizes: the dimensions of the first 2-D parameter."""
+    for v in params.values():
+        s = np.shape(v)
+        if len(s) == 2:
+            return list(s)
+    return []
+
+
+def prepare(model: Model, *, seed: int = 0, data_path: str | None = None, budget: float = 10.0,
+            max_samples: int = 2000) -> Session:
+    """Build the session's data: the model's own ``data()``, a ``--data`` file, or the bundled sample."""
+    from gradcheck import datasets
+
+    t0 = time.perf_counter()
+    params = model.get_params()
+    sizes = first_weight_sizes(params)
+    if model.data is not None and data_path is None:
+        raw = usercode.call("data", model.data, budget=max(budget, 60.0))
+        if not (isinstance(raw, (tuple, list)) and len(raw) == 2):
+            raise BadReturn("data", "type", "data() must return (X, y).")
+        X, y = raw
+    else:
+        X, y = datasets.load(data_path) if data_path else datasets.bundled()
+    rng = np.random.default_rng(seed)
+    probe_batch = make_batch(X, y, model.layout, None, sizes)
+    n_out = _output_size(model, probe_batch, budget)
+    batch = make_batch(X, y, model.layout, n_out, sizes)
+    if batch.n > max_samples:
+        batch = batch.take(np.sort(rng.choice(batch.n, max_samples, replace=False)))
+    s = Session(model, batch, seed=seed, budget=budget)
+    s.calls["prepare_seconds"] = int(1000 * (time.perf_counter() - t0))
+    return s
+
+
+def _output_size(model: Model, b: Batch, budget: float) -> int | None:
+    """Number of outputs, from one forward call on one sample (None when it cannot tell)."""
+    try:
+        return int(Session(model, b, budget=budget).output(b.take([0])).shape[1])
+    except Exception:  # noqa: BLE001 - the probes report forward failures properly
+        return None
