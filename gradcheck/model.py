@@ -55,6 +55,8 @@ class Model:
     """The file the model was found in."""
     kind: str = "registered"
     """"registered", or the zero-config adapter that built it ("nielsen", "rashid")."""
+    origins: dict[str, Callable] = field(default_factory=dict, repr=False)
+    """The user's own function behind a role, when the role is a wrapper (adapters)."""
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -82,14 +84,9 @@ class Model:
     def label(self) -> str:
         return self.name or "model"
 
-    def user_functions(self) -> dict[str, Callable]:
-        """The user's callables by role, for locating file:line."""
-        out = {}
-        for role in ("forward", "backward", "step", "evaluate", "data"):
-            fn = getattr(self, role)
-            if fn is not None:
-                out[role] = fn
-        return out
+    def user_function(self, role: str) -> Callable | None:
+        """The user's own function for ``role`` (unwrapping adapter wrappers), for file:line."""
+        return self.origins.get(role) or getattr(self, role, None)
 
 
 def source_location(fn: Callable) -> tuple[str | None, int | None]:

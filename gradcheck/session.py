@@ -45,7 +45,7 @@ class Session:
 
     # -- locations -------------------------------------------------------
     def location(self, role: str) -> tuple[str | None, int | None]:
-        fn = getattr(self.model, role, None)
+        fn = self.model.user_function(role)
         return source_location(fn) if fn is not None else (None, None)
 
     @property
@@ -215,12 +215,14 @@ def prepare(model: Model, *, seed: int = 0, data_path: str | None = None, budget
         if not (isinstance(raw, (tuple, list)) and len(raw) == 2):
             raise BadReturn("data", "type", "data() must return (X, y).")
         X, y = raw
+        layout = model.layout
     else:
         X, y = datasets.load(data_path) if data_path else datasets.bundled()
+        layout = "rows"  # files and the bundled sample hold one sample per row
     rng = np.random.default_rng(seed)
-    probe_batch = make_batch(X, y, model.layout, None, sizes)
+    probe_batch = make_batch(X, y, layout, None, sizes)
     n_out = _output_size(model, probe_batch, budget)
-    batch = make_batch(X, y, model.layout, n_out, sizes)
+    batch = make_batch(X, y, layout, n_out, sizes)
     if batch.n > max_samples:
         batch = batch.take(np.sort(rng.choice(batch.n, max_samples, replace=False)))
     s = Session(model, batch, seed=seed, budget=budget)

@@ -1,0 +1,1 @@
+"""Causes about the forward pass and evaluation."""

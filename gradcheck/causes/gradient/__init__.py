@@ -1,0 +1,1 @@
+"""Causes about the analytic gradient (the user's backward)."""

@@ -1,0 +1,1 @@
+"""Causes about shapes: broadcasts, matrix types, gradients and parameters of the wrong shape."""

@@ -1,0 +1,110 @@
+"""``check(model) -> Report``: model -> probes -> evidence -> causes -> findings -> rank.
+
+One direction: probes measure (never judge), causes judge evidence (never run
+user code), ``rank`` orders the findings. The model is left exactly as it was
+found: everything it can reach is snapshotted before and restored after, and
+the parameters are verified bit for bit.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from gradcheck import causes as cause_registry
+from gradcheck import probes, rank, state
+from gradcheck.batch import BadData
+from gradcheck.model import Model
+from gradcheck.report import Check, Finding, Report
+from gradcheck.session import BadReturn, prepare
+from gradcheck.usercode import UserCodeError
+
+
+class CheckImpossible(Exception):
+    """Checking cannot start (the data or the parameters are unusable): exit code 2."""
+
+
+def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
+          target: str | None = None, skip: tuple[str, ...] = ()) -> Report:
+    """Run every probe and cause on ``model`` and return the ranked Report.
+
+    Args:
+        model: the user's ``gradcheck.Model``.
+        seed: makes the random directions and batches reproducible.
+        data: path of a data file to use instead of the model's ``data()`` or the bundled sample.
+        budget: seconds one call of the user's code may take before it is stopped.
+        target: label for the report (default: the model's name).
+        skip: cause names to leave out (like a suppressed health check).
+    """
+    np_state = np.random.get_state()
+    report = Report(target=target or model.label, seed=seed)
+    try:
+        before = state.fingerprint(model.get_params())
+        with state.preserved(model):
+            findings, checks, notes, extras = _run(model, seed=seed, data=data, budget=budget)
+        after = state.fingerprint(model.get_params())
+    finally:
+        np.random.set_state(np_state)
+    if after != before:
+        changed = [k for k in before if after.get(k) != before[k]]
+        raise RuntimeError(f"gradcheck failed to restore parameters {changed}: please report this bug.")
+    findings = [f for f in findings if f.cause not in skip]
+    report.findings = rank.rank(findings)
+    report.checks, report.notes, report.extras = checks, notes, extras
+    report.headline = rank.headline(report.findings)
+    return report
+
+
+def _run(model: Model, *, seed: int, data: str | None, budget: float):
+    checks: list[Check] = []
+    t0 = time.perf_counter()
+    np.random.seed(seed)
+    try:
+        session = prepare(model, seed=seed, data_path=data, budget=budget)
+    except BadData as e:
+        raise CheckImpossible(str(e)) from e
+    except (UserCodeError, BadReturn) as e:
+        # the model's own data() failed: a finding, nothing else can run
+        from gradcheck.causes.forward import code_raises
+
+        checks.append(Check("data", "error", time.perf_counter() - t0, str(e)))
+        return code_raises.from_failures({"data": e}, None), checks, [], {}
+    checks.append(Check("data", "passed", time.perf_counter() - t0, f"{session.data.n} samples"))
+    evidence = probes.Evidence(session)
+    for name in probes.PROBES:
+        mod = probes.load(name)
+        missing = [r for r in mod.REQUIRES if r not in evidence]
+        if missing:
+            checks.append(Check(name, "skipped", 0.0, f"needs {', '.join(missing)}"))
+            continue
+        t = time.perf_counter()
+        try:
+            evidence.items[name] = mod.run(session, evidence)
+            status, note = "passed", ""
+        except probes.ProbeSkipped as e:
+            status, note = "skipped", str(e)
+        except (UserCodeError, BadReturn) as e:
+            evidence.failures[name] = e
+            status, note = "error", str(e)
+        checks.append(Check(name, status, time.perf_counter() - t, note))
+    findings = judge(evidence)
+    failed = {f.cause for f in findings if f.severity == "error"}
+    checks = [Check(c.name, "failed" if c.status == "passed" and _probe_failed(c.name, failed) else c.status,
+                    c.seconds, c.note) for c in checks]
+    return findings, checks, evidence.notes, getattr(evidence, "extras", {})
+
+
+def _probe_failed(probe: str, failed_causes: set[str]) -> bool:
+    return probe == "gradients" and any(c.startswith("gradient-") for c in failed_causes)
+
+
+def judge(evidence: probes.Evidence) -> list[Finding]:
+    """Every registered cause whose evidence is present judges it."""
+    out: list[Finding] = []
+    for c in cause_registry.all_causes().values():
+        if c.judge is None:
+            continue
+        if any(r not in evidence and r != "failures" for r in c.requires):
+            continue
+        out.extend(c.judge(evidence))
+    return out

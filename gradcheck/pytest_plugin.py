@@ -1,0 +1,1 @@
+"""pytest plugin for gradcheck (entry point ``pytest11``). Kept import-cheap."""

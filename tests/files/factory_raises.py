@@ -1,0 +1,6 @@
+import gradcheck
+
+
+@gradcheck.register
+def model():
+    raise ValueError("cannot build")

@@ -1,0 +1,3 @@
+import numpy as np
+
+X = np.zeros(3)
