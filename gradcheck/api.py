@@ -52,22 +52,7 @@ def check_file(target: str, *, seed: int = 0, data: str | None = None, budget: f
 
 
 def explain(cause: str) -> str | None:
-    """The documentation of a cause (and of its lint rule, when there is one)."""
-    from gradcheck.causes import all_causes
+    """The documentation page of a cause (Markdown; with its lint rule, when there is one), or None."""
+    from gradcheck import cause_docs as pages
 
-    c = all_causes().get(cause)
-    lint_doc = None
-    try:
-        from gradcheck import lint
-
-        lint_doc = lint.rule_doc(cause)
-    except (ImportError, AttributeError):
-        pass
-    if c is None and lint_doc is None:
-        return None
-    parts = [f"{cause}\n{'=' * len(cause)}\n"]
-    if c is not None:
-        parts.append(c.doc.strip())
-    if lint_doc:
-        parts.append("\n## Static rule (gradcheck lint)\n" + lint_doc.strip())
-    return "\n".join(parts) + "\n"
+    return pages.page(cause)

@@ -22,6 +22,12 @@ class RunFormat(str, Enum):
     html = "html"
 
 
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 class LintFormat(str, Enum):
     text = "text"
     json = "json"
@@ -42,8 +48,13 @@ def _emit(text: str, output: Optional[str]) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
 
 
-def _color(output: Optional[str]) -> bool:
-    return output is None and sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+def _color(output: Optional[str], choice: str = "auto") -> bool:
+    """Colour the text report? Only on a terminal (or when asked), never with NO_COLOR set."""
+    from gradcheck.render.text import use_color
+
+    if output is not None:
+        return choice == "always"
+    return use_color(sys.stdout, choice)
 
 
 @app.command()
@@ -58,26 +69,29 @@ def run(
     import_timeout: float = typer.Option(20.0, "--import-timeout", help="Seconds importing your file may take. "
                                          "Default: 20."),
     ignore: List[str] = typer.Option([], "--ignore", help="Cause name to leave out (repeatable). Default: none."),
+    color: Color = typer.Option(Color.auto, "--color", help="Colour the text report: auto (only on a terminal, "
+                                "and not when NO_COLOR is set), always, never. Default: auto."),
 ) -> None:
-    """Check the models in a file: gradients, training dynamics, shapes; ranked causes with fixes."""
+    """Check the models in a file: gradients, training dynamics, shapes; ranked causes with fixes.
+
+    The report goes to stdout (or --output); a progress line appears on stderr
+    when a check takes more than a second and stderr is a terminal.
+    """
     from gradcheck import api
+    from gradcheck.progress import Progress
 
     try:
-        reports = api.check_file(target, seed=seed, data=data, budget=timeout, import_budget=import_timeout,
-                                 skip=tuple(ignore))
+        with Progress(sys.stderr) as progress:
+            reports = api.check_file(target, seed=seed, data=data, budget=timeout, import_budget=import_timeout,
+                                     skip=tuple(ignore), progress=progress)
     except api.BAD_INPUT as e:
         _fail(str(e))
     except Exception as e:  # noqa: BLE001 - never dump a traceback on the user
         _fail(f"internal error while checking {target}: {type(e).__name__}: {e}. "
               "This is a bug in gradcheck; please report it with the file you checked.")
-    from gradcheck.render import html, json, text
+    from gradcheck import render
 
-    if format == RunFormat.json:
-        out = json.render(reports)
-    elif format == RunFormat.html:
-        out = html.render(reports)
-    else:
-        out = text.render(reports, color=_color(output))
+    out = render.render(format.value, reports, color=_color(output, color.value))
     _emit(out, output)
     raise typer.Exit(max(r.exit_code for r in reports))
 
@@ -118,23 +132,38 @@ def lint(
 
 
 @app.command()
-def explain(cause: str = typer.Argument(..., help="A cause name, e.g. gradient-scale.")) -> None:
-    """What a cause means, why it breaks training, and how to fix it."""
-    from gradcheck import api
+def explain(cause: str = typer.Argument(..., help="A cause name, e.g. gradient-scale (`gradcheck causes` lists "
+                                        "them)."),
+            markdown: bool = typer.Option(False, "--markdown", help="Print the page as Markdown, as in "
+                                          "docs/causes/. Default: off.")) -> None:
+    """What a cause detects, why it breaks training, how to fix it, and how sure gradcheck is."""
+    from gradcheck import cause_docs as pages
 
-    doc = api.explain(cause)
+    doc = pages.page(cause)
     if doc is None:
-        _fail(f"unknown cause {cause!r}. `gradcheck causes` lists them.")
-    typer.echo(doc)
+        close = pages.suggest(cause)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        _fail(f"unknown cause {cause!r}.{hint} `gradcheck causes` lists them.")
+    typer.echo(doc if markdown else pages.terminal(doc, color=_color(None)), nl=False)
 
 
 @app.command()
 def causes() -> None:
-    """List every cause gradcheck can report."""
-    from gradcheck.causes import all_causes
+    """List every cause gradcheck can report, by family, with what it detects."""
+    from gradcheck import cause_docs as pages
 
-    for name, c in all_causes().items():
-        typer.echo(f"{name:28s} {c.family:11s} {c.summary}")
+    groups = pages.by_family()
+    width = max(len(c.name) for _, cs in groups for c in cs)
+    color = _color(None)
+    total = 0
+    for family, cs in groups:
+        typer.echo(typer.style(f"{family} ({len(cs)})", bold=True) if color else f"{family} ({len(cs)})")
+        for c in cs:
+            tag = "" if c.judge is not None else "  [lint]"
+            typer.echo(f"  {c.name:{width}s}  {c.summary}{tag}")
+        total += len(cs)
+    typer.echo(f"\n{total} causes. `gradcheck explain NAME` prints what a cause detects, why it breaks "
+               "training and how to fix it.")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html as _html
 import json as _json
+import os
 
 from gradcheck.render import svg
 from gradcheck.render.text import counts, location, overall
@@ -34,7 +35,7 @@ vertical-align:top}.gc th{font-weight:600;color:#555;font-size:.9em}
 .gc .gc-conf{display:inline-block;width:60px;height:8px;background:#eee;margin-right:.4em}
 .gc .gc-conf span{display:block;height:8px;background:#555}
 .gc .gc-plots{display:flex;flex-wrap:wrap;gap:12px}.gc .gc-plots svg{border:1px solid #e3e3e3;border-radius:4px}
-.gc .gc-missing{color:#777;font-size:.9em;margin:.3em 0}
+.gc .gc-nowrap{white-space:nowrap}.gc .gc-missing{color:#777;font-size:.9em;margin:.3em 0}
 .gc .gc-finding{border-left:4px solid #999;padding:.4em .8em;margin:.8em 0;background:#fafafa}
 .gc .gc-finding.error{border-color:#c62828}.gc .gc-finding.warning{border-color:#e69500}
 .gc .gc-finding.info{border-color:#0277bd}.gc .gc-where{color:#555;font-size:.92em}
@@ -61,11 +62,18 @@ def _where(f: Finding) -> str:
     return " &middot; ".join(e(p) for p in parts)
 
 
+def _short_where(f: Finding) -> str:
+    w = f.where
+    parts = [p for p in (w.param or "", f"layer {w.layer}" if w.layer is not None else "",
+                         os.path.basename(w.file) + (f":{w.line}" if w.line else "") if w.file else "") if p]
+    return f'<span title="{e(location(f))}">' + " &middot; ".join(e(p) for p in parts) + "</span>"
+
+
 def _ranked(r: Report) -> str:
     rows = "".join(
-        f'<tr><td>{i}.</td><td><a href="#{_anchor(r, i)}"><code>{e(f.cause)}</code></a></td>'
-        f'<td><span class="gc-badge gc-{f.severity}">{f.severity}</span></td><td>{_confidence(f.confidence)}</td>'
-        f'<td class="gc-where">{_where(f)}</td></tr>'
+        f'<tr><td>{i}.</td><td class="gc-nowrap"><a href="#{_anchor(r, i)}"><code>{e(f.cause)}</code></a></td>'
+        f'<td><span class="gc-badge gc-{f.severity}">{f.severity}</span></td>'
+        f'<td class="gc-nowrap">{_confidence(f.confidence)}</td><td class="gc-where">{_short_where(f)}</td></tr>'
         for i, f in enumerate(r.findings, 1))
     return ('<table class="gc-ranked"><tr><th></th><th>cause (most likely first)</th><th>severity</th>'
             f'<th>confidence</th><th>where</th></tr>{rows}</table>')

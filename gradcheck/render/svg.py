@@ -38,7 +38,7 @@ def fmt(v: float) -> str:
     if 1e-3 <= abs(v) < 1e5:
         return f"{v:.4g}"
     m, e = f"{v:.1e}".split("e")
-    return f"{m}e{int(e)}"
+    return f"{m.replace('.0', '') if m.endswith('.0') else m}e{int(e)}"
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5, integer: bool = False) -> list[float]:
