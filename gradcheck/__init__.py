@@ -82,5 +82,5 @@ def assert_trains(model, **options):
 
 __all__ = ["Model", "register", "InvalidModel", "check", "check_file", "explain", "assert_gradients",
            "assert_trains", "GradcheckFailure", "Finding", "Report", "Check", "Where", "__version__"]
-_public = {n for n in globals() if not n.startswith("_")} - {"annotations", "importlib"} | set(_LAZY)
+_public = {n for n in globals() if n[0] not in "_@"} - {"annotations", "importlib"} | set(_LAZY)
 assert set(__all__) - {"__version__"} == _public, (set(__all__) ^ _public)

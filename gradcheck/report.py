@@ -173,6 +173,11 @@ class Report:
             "notes": list(self.notes),
         }
 
+    def __repr__(self) -> str:
+        top = f"; most likely {self.findings[0].cause}" if self.findings else ""
+        return (f"<Report {self.target}: {self.verdict}, {len(self.findings)} finding"
+                f"{'s' * (len(self.findings) != 1)}{top}>")
+
     def _repr_html_(self) -> str:
         from gradcheck.render import html
 

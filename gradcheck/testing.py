@@ -101,13 +101,29 @@ def as_model(model: Any) -> Model:
     raise TypeError(f"expected a gradcheck.Model or a function returning one, not {type(model).__name__}.")
 
 
+def _target(given: Any, m: Model) -> str:
+    """``file.py::name`` for a factory (or a model built by one), else the model's name."""
+    import inspect
+
+    fn = given if not isinstance(given, Model) else m.factory
+    try:
+        path = inspect.getsourcefile(fn) if fn is not None else m.source
+    except TypeError:
+        path = m.source
+    if not path:
+        return m.label
+    rel = os.path.relpath(path)
+    return f"{path if rel.startswith('..') else rel}::{m.label}"
+
+
 def check(model: Any, *, target: str | None = None, **opts: Any) -> Report:
     """The Report for ``model`` under these options (no assertion)."""
     o = options(**opts)
     from gradcheck import api
 
-    return api.check(as_model(model), seed=o["seed"], data=None if o["data"] is None else os.fspath(o["data"]),
-                     budget=float(o["timeout"]), skip=o["ignore"], target=target)
+    m = as_model(model)
+    return api.check(m, seed=o["seed"], data=None if o["data"] is None else os.fspath(o["data"]),
+                     budget=float(o["timeout"]), skip=o["ignore"], target=target or _target(model, m))
 
 
 def _diagnosis(report: Report) -> str:
@@ -249,7 +265,7 @@ def assert_trains(model: Any, *, steps: int = TRAINS["steps"], batch: int = TRAI
     __tracebackhide__ = True
     o = options(**opts)
     m = as_model(model)
-    report = check(m, **o)
+    report = check(m, target=_target(model, m), **o)
     user = (report.extras.get("loss_curve") or {}).get("user") if isinstance(report.extras, dict) else None
     if isinstance(user, (list, tuple)) and len(user) >= 2:
         curve, source = [float(v) for v in user], "the training run gradcheck recorded"

@@ -15,7 +15,7 @@ import pytest
 from gradcheck.render import html, svg
 from png import decode, pixels
 from test_render_html import EXTRAS, with_extras
-from zoo import file_reports, planted_reports
+from zoo import planted_reports, reports_of
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 WIDTH, HEIGHT = 1200, 1600
@@ -81,7 +81,7 @@ def test_plots_are_drawn_in_a_real_browser(tmp_path):
 
 
 def test_a_report_without_pictures_still_renders(tmp_path):
-    clean = copy.copy(dict(file_reports())["fixtures/core/rows_mlp.py"][0])
+    clean = copy.copy(reports_of("fixtures/core/rows_mlp.py")[0])
     clean.extras = {}
     width, height, rows, bpp = screenshot(html.render([clean]), tmp_path)
     dark = sum(1 for _, _, c in pixels(rows[:400], bpp) if max(c) < 100)

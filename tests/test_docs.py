@@ -55,7 +55,10 @@ def test_pages_are_what_explain_prints():
 def test_hand_written_docs_exist_and_their_commands_are_real(doc):
     with open(os.path.join(ROOT, "docs", doc), encoding="utf-8") as f:
         text = f.read()
-    for cmd in re.findall(r"^\s*gradcheck (\w+)", text, flags=re.M):
+    shell = "\n".join(re.findall(r"```bash\n(.*?)```", text, flags=re.S))
+    commands = re.findall(r"^gradcheck ([a-z]+)", shell, flags=re.M) + re.findall(r"`gradcheck ([a-z]+)", text)
+    assert commands
+    for cmd in commands:
         assert cmd in {"run", "lint", "explain", "causes"}, cmd
     for path in re.findall(r"(fixtures/[\w/]+\.py)", text):
         assert os.path.exists(os.path.join(ROOT, path)), path

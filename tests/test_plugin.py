@@ -69,7 +69,7 @@ def test_assert_gradients_fails_with_the_diagnosis_at_the_users_line(models):
     result = models.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
-    assert "gradcheck.GradcheckFailure: gradcheck: the gradients of model are not correct" in out
+    assert "gradcheck.GradcheckFailure: gradcheck: the gradients of half_w1.py::model are not correct" in out
     assert "1. gradient-scale  [error, confidence 0.90]" in out and "--> param W1, layer 1" in out
     assert "fix: dW1 is 0.5x too small: multiply it by 2" in out
     assert ">       gradcheck.assert_gradients(half_w1.model)" in out
@@ -90,7 +90,7 @@ def test_assert_trains_passes_on_a_learning_model_and_shows_the_curve_when_not(m
     result = models.runpytest()
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
-    assert "gradcheck: model does not train: the loss went from" in out
+    assert "gradcheck: climbs.py::model does not train: the loss went from" in out
     assert "measured over 10 calls of your step() on one batch of 32 samples, cross_entropy loss" in out
     assert "loss: [" in out and "the gradients are correct, so look at the settings" in out
 
@@ -130,7 +130,7 @@ def test_the_fixture_and_marker(models):
     result = models.runpytest("--gradcheck-seed", "0")
     result.assert_outcomes(passed=3, failed=1, errors=3)
     out = result.stdout.str()
-    assert "gradcheck found 1 problem(s) in model" in out
+    assert "gradcheck found 1 problem(s) in half_w1.py::model" in out
     assert "@pytest.mark.gradcheck: gradcheck got unexpected option(s) 'sede'; valid options: seed, timeout" in out
     assert "unknown cause 'gradient-scal'. Did you mean 'gradient-scale'?" in out
     assert "takes keyword arguments only" in out
@@ -195,8 +195,8 @@ def test_summary_lists_every_check_at_the_end(models):
     lines = models.runpytest().stdout.lines
     start = next(i for i, l in enumerate(lines) if "= gradcheck =" in l)
     summary = lines[start + 1:start + 4]
-    assert summary[0].startswith("ok   check     test_summary.py::test_a  model  clean")
-    assert summary[1].startswith("FAIL gradients test_summary.py::test_b  model  bugs-found  1. gradient-scale (W1, 0.90)")
+    assert summary[0].startswith("ok   check     test_summary.py::test_a  good.py::model  clean")
+    assert summary[1].startswith("FAIL gradients test_summary.py::test_b  half_w1.py::model  bugs-found  1. gradient-scale (W1, 0.90)")
     assert summary[2].startswith("2 gradcheck check(s): 1 failed, 1 passed (seed 0).")
 
 

@@ -12,7 +12,7 @@ from conftest import ROOT
 from gradcheck import cli
 from gradcheck.progress import Progress
 from gradcheck.render import text
-from zoo import file_reports, planted_reports
+from zoo import planted_reports, reports_of
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 SEED003 = os.path.join(ROOT, "fixtures/seeds/seed003_momentum_on_weights.py")
@@ -38,7 +38,7 @@ def test_a_finding_reads_what_where_numbers_fix():
 
 
 def test_several_findings_get_a_ranked_table_first():
-    r = next(rs[0] for p, rs in file_reports() if p.endswith("seed003_momentum_on_weights.py"))
+    r = reports_of("fixtures/seeds/seed003_momentum_on_weights.py")[0]
     assert len(r.findings) >= 2
     out = text.render([r])
     table = out.index("Likely causes, most likely first")
@@ -49,7 +49,7 @@ def test_several_findings_get_a_ranked_table_first():
 
 
 def test_several_models_end_with_one_line_over_all():
-    rs = next(rs for p, rs in file_reports() if p.endswith("bad_returns.py"))
+    rs = reports_of("tests/files/bad_returns.py")
     out = text.render(list(rs))
     assert out.rstrip().splitlines()[-1] == f"{len(rs)} models checked: {len(rs)} with errors, 0 with warnings, 0 clean"
 

@@ -12,7 +12,7 @@ from conftest import ROOT
 from gradcheck.cli import app
 from gradcheck.render import json as json_render
 from gradcheck.report import Check, Finding, Report, Where
-from zoo import file_reports, planted_reports
+from zoo import PATHS, file_reports, planted_reports, reports_of
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is in the test extra: pip install -e '.[test]'")
 
@@ -29,9 +29,9 @@ def test_the_schema_is_a_valid_schema():
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
 
 
-@pytest.mark.parametrize("path", [p for p, _ in file_reports()])
+@pytest.mark.parametrize("path", PATHS)
 def test_reports_of_every_fixture_file_match_the_schema(path):
-    reports = dict(file_reports())[path]
+    reports = reports_of(path)
     doc = json.loads(json_render.render(list(reports)))
     assert errors(doc) == []
     assert isinstance(doc, list) == (len(reports) > 1)
