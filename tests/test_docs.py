@@ -62,3 +62,26 @@ def test_hand_written_docs_exist_and_their_commands_are_real(doc):
         assert cmd in {"run", "lint", "explain", "causes"}, cmd
     for path in re.findall(r"(fixtures/[\w/]+\.py)", text):
         assert os.path.exists(os.path.join(ROOT, path)), path
+
+
+def test_the_readme_shows_a_real_run_as_printed():
+    from typer.testing import CliRunner
+
+    from gradcheck.cli import app
+
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    block = re.search(r"```text\n\$ gradcheck run (\S+)\n(.*?)\n\$ echo \$\?\n(\d)\n```", readme, flags=re.S)
+    assert block, "README: the pasted run (```text $ gradcheck run ...) is missing"
+    path, printed, code = block.groups()
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # the README's command runs from the repository root
+    try:
+        r = CliRunner().invoke(app, ["run", path])
+    finally:
+        os.chdir(cwd)
+
+    def untimed(s):
+        return re.sub(r"\d+\.\d+s", "_s", s).rstrip()
+    assert untimed(r.stdout) == untimed(printed), "README: re-paste the output of `gradcheck run " + path + "`"
+    assert r.exit_code == int(code)

@@ -167,7 +167,7 @@ def test_gradcheck_path_collects_every_registered_model(pytester):
     out = result.stdout.str()
     assert "gradcheck found 1 problem(s) in models/half_w1.py::model" in out
     assert "1. gradient-scale  [error, confidence 0.90]" in out and "Traceback" not in out
-    assert pytester.runpytest("--gradcheck", "models", "-k", "second").parseoutcomes() == {"passed": 1, "deselected": 3}
+    pytester.runpytest("--gradcheck", "models", "-k", "second").assert_outcomes(passed=1, deselected=3)
 
 
 def test_gradcheck_path_errors_are_clear(pytester):
