@@ -144,21 +144,21 @@ def _solutions(shapes: dict[str, tuple[int, ...]], n_in: int, n_out: int | None)
     return found, nodes > _MAX_NODES
 
 
-def _score(layers: list, unused: set, layout: str, names: list[str]) -> tuple:
-    """Lower is better: complete, consistent, then agreeing with names, layout and order."""
-    pos = {k: i for i, k in enumerate(names)}
+def _score(layers: list, unused: set, layout: str) -> tuple:
+    """Lower is better: complete, consistent, then agreeing with names and layout.
+
+    (The order among identically shaped arrays is already settled by ``pick``.)
+    """
     prior = "in_out" if layout == "rows" else "out_in"
     with_bias = {b is not None for _, b, _ in layers}
     orients = {o for _, _, o in layers}
     conflicts = sum(_role(w) == "bias" for w, _, _ in layers) + sum(_role(b) == "weight" for _, b, _ in layers if b)
-    order = [(_numbers(w), pos[w]) for w, _, _ in layers]
-    inversions = sum(order[i] > order[j] for i in range(len(order)) for j in range(i + 1, len(order)))
     unpaired = sum(bool(_numbers(w)) and bool(_numbers(b)) and _numbers(w) != _numbers(b) for w, b, _ in layers if b)
     return (len(unused), len(with_bias) - 1, len(orients) - 1, conflicts,
-            sum(o != prior for _, _, o in layers), inversions, unpaired)
+            sum(o != prior for _, _, o in layers), unpaired)
 
 
-_TIE_BREAKS = ("parameter names", "the layout", "the order of the parameters", "the numbers in the names")
+_TIE_BREAKS = ("parameter names", "the layout", "the numbers in the names")
 
 
 def map_params(params: Mapping[str, Any], layout: str = "rows", n_in: int | None = None,
@@ -186,14 +186,13 @@ def map_params(params: Mapping[str, Any], layout: str = "rows", n_in: int | None
         target = f" to {n_out} outputs" if n_out else ""
         raise MappingError(f"no chain of weight matrices leads from {n_in} inputs{target}: the parameters "
                            f"are {listing}. Is a bias folded into a weight matrix, or the input size wrong?")
-    names = list(shapes)
-    scored = sorted(found, key=lambda s: _score(s[0], s[1], layout, names))
+    scored = sorted(found, key=lambda s: _score(s[0], s[1], layout))
     layers, unused = scored[0]
-    best = _score(layers, unused, layout, names)
+    best = _score(layers, unused, layout)
     notes = []
     if unused:
         notes.append(f"not part of the network: {', '.join(sorted(unused))}.")
-    rivals = [_score(l, u, layout, names) for l, u in scored[1:]]
+    rivals = [_score(l, u, layout) for l, u in scored[1:]]
     rivals = [r for r in rivals if r[:3] == best[:3]]
     if rivals:
         decided = next((i for i in range(3, len(best)) if any(r[i] != best[i] for r in rivals)), None)
