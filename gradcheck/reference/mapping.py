@@ -105,10 +105,17 @@ def _bias_size(shape: tuple[int, ...]) -> int | None:
 
 # -- the search -----------------------------------------------------------------
 
-def _solutions(shapes: dict[str, tuple[int, ...]], n_in: int, n_out: int | None):
-    """Every chain of layers from ``n_in`` (to ``n_out``), as lists of (weight, bias, orientation)."""
+def _solutions(shapes: dict[str, tuple[int, ...]], n_in: int, n_out: int | None,
+               orientation: str | None = None, bias: bool | None = None):
+    """Chains of layers from ``n_in`` (to ``n_out``): ``([(weight, bias, orientation), ...], unused)``.
+
+    ``orientation`` and ``bias`` (True: every layer has one, False: none) restrict
+    the search; None leaves each layer free. Returns the chains and whether the
+    search ran out of budget.
+    """
     names = list(shapes)
     pos = {k: i for i, k in enumerate(names)}
+    orients = [orientation] if orientation else list(ORIENTATIONS)
 
     def pick(cands: list[str], role: str) -> list[str]:
         """One array per distinct shape: identically shaped arrays are interchangeable,
@@ -132,16 +139,32 @@ def _solutions(shapes: dict[str, tuple[int, ...]], n_in: int, n_out: int | None)
         free = [k for k in names if k not in used]
         for w in pick([k for k in free if len(shapes[k]) == 2], "weight"):
             a, b = shapes[w]
-            for orient, (i, o) in (("in_out", (a, b)), ("out_in", (b, a))):
+            for orient in orients:
+                i, o = (a, b) if orient == "in_out" else (b, a)
                 if i != size:
                     continue
-                rest = [k for k in free if k != w]
-                extend(o, used | {w}, layers + [(w, None, orient)])
-                for bias in pick([k for k in rest if _bias_size(shapes[k]) == o], "bias"):
-                    extend(o, used | {w, bias}, layers + [(w, bias, orient)])
+                if bias is not True:
+                    extend(o, used | {w}, layers + [(w, None, orient)])
+                if bias is not False:
+                    for bname in pick([k for k in free if k != w and _bias_size(shapes[k]) == o], "bias"):
+                        extend(o, used | {w, bname}, layers + [(w, bname, orient)])
 
     extend(n_in, frozenset(), [])
     return found, nodes > _MAX_NODES
+
+
+def _search(shapes: dict[str, tuple[int, ...]], n_in: int, n_out: int | None):
+    """Consistent networks first (one orientation, biases everywhere or nowhere); a free search
+    only when none of those uses every array. Keeps the search linear in the usual cases."""
+    found, truncated = [], False
+    for orientation in ORIENTATIONS:
+        for bias in (True, False):
+            f, t = _solutions(shapes, n_in, n_out, orientation, bias)
+            found, truncated = found + f, truncated or t
+    if not any(not unused for _, unused in found):
+        f, t = _solutions(shapes, n_in, n_out)
+        found, truncated = found + f, truncated or t
+    return found, truncated
 
 
 def _score(layers: list, unused: set, layout: str) -> tuple:
@@ -180,7 +203,7 @@ def map_params(params: Mapping[str, Any], layout: str = "rows", n_in: int | None
     odd = [f"{k} {s}" for k, s in shapes.items() if len(s) > 2 or len(s) == 0]
     if odd:
         raise MappingError(f"parameters must be 1-D or 2-D arrays; got {', '.join(odd)}.")
-    found, truncated = _solutions(shapes, int(n_in), n_out)
+    found, truncated = _search(shapes, int(n_in), n_out)
     if not found:
         listing = ", ".join(f"{k} {s}" for k, s in shapes.items())
         target = f" to {n_out} outputs" if n_out else ""
