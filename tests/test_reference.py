@@ -43,7 +43,7 @@ def assert_grads_close(analytic, numeric, scale=1.0):
 def batch(net, n, seed, onehot=False):
     """Random rows and targets; also gives ``net`` random nonzero biases (if it has biases)."""
     rng = np.random.default_rng(seed)
-    if net.bias:
+    if any(net.bias):
         net.params = [(W, rng.normal(0, 0.5, b.shape)) for W, b in net.params]
     X = rng.normal(size=(n, net.sizes[0]))
     k = net.sizes[-1]
@@ -159,6 +159,9 @@ def test_sgd_step_descends_and_no_bias_network_keeps_zero_biases():
     net.sgd_step(X, Y, lr=0.01)
     assert net.loss(X, Y) < before
     assert all(not b.any() for _, b in net.params)
+    mixed = MLP([2, 5, 3], loss="mse", bias=[False, True])
+    mixed.sgd_step(X, Y, lr=0.01)
+    assert not mixed.params[0][1].any() and mixed.params[1][1].any()
 
 
 # -- gradient variants -------------------------------------------------------

@@ -275,7 +275,7 @@ def test_identify_rashid_sample_network_and_reference_reproduces_its_output():
     assert arch.names == (("wih", None), ("who", None)) and arch.bias_shapes == (None, None)
     X = rng.uniform(size=(5, 30))
     np.testing.assert_allclose(arch.reference("mse").forward(X), forward_rows(X), rtol=1e-12)
-    assert not arch.reference("mse").bias
+    assert arch.reference("mse").bias == [False, False]
 
 
 def test_identify_float32_network_within_float32_tolerance():

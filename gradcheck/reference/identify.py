@@ -81,7 +81,8 @@ class Architecture:
     def reference(self, loss: str = "mse", params: Mapping[str, Any] | None = None) -> MLP:
         """A reference MLP with this architecture and the user's weights (default: the mapped snapshot)."""
         return MLP.from_params(to_reference_params(self.mapping, params), hidden=self.hidden,
-                               output=self.output, loss=loss, bias=self.mapping.has_bias)
+                               output=self.output, loss=loss,
+                               bias=[l.bias is not None for l in self.mapping.layers])
 
     def __str__(self) -> str:
         hidden = ",".join(self.hidden) or "-"

@@ -68,12 +68,13 @@ class MLP:
     """A correct MLP: ``MLP([784, 30, 10], hidden="sigmoid", output="sigmoid", loss="mse")``.
 
     ``hidden`` is one activation for every hidden layer or one per hidden layer.
-    ``bias=False`` keeps the biases at zero (a network without biases, e.g. Rashid's).
+    ``bias=False`` keeps the biases at zero (a network without biases, e.g. Rashid's);
+    a list of booleans says it per layer.
     Weights start as normal(0, 1/sqrt(fan_in)) from ``seed``, biases at zero.
     """
 
     def __init__(self, sizes: Sequence[int], hidden: str | Sequence[str] = "sigmoid",
-                 output: str = "sigmoid", loss: str = "mse", seed: int = 0, bias: bool = True):
+                 output: str = "sigmoid", loss: str = "mse", seed: int = 0, bias: bool | Sequence[bool] = True):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must list at least two positive layer sizes; got {sizes}.")
@@ -87,14 +88,14 @@ class MLP:
         if loss not in losses.FAMILIES:
             raise ValueError(f"loss must be one of {', '.join(losses.FAMILIES)}; got {loss!r}.")
         self.loss_name = loss
-        self.bias = bias
+        self.bias = [bool(bias)] * (len(sizes) - 1) if isinstance(bias, (bool, np.bool_)) else list(bias)
         rng = np.random.default_rng(seed)
         self.params: Params = [(rng.normal(0.0, 1.0 / np.sqrt(n), (n, m)), np.zeros(m))
                                for n, m in zip(sizes[:-1], sizes[1:])]
 
     @classmethod
     def from_params(cls, params: Sequence[tuple], hidden: str | Sequence[str] = "sigmoid",
-                    output: str = "sigmoid", loss: str = "mse", bias: bool = True) -> "MLP":
+                    output: str = "sigmoid", loss: str = "mse", bias: bool | Sequence[bool] = True) -> "MLP":
         """A network with the given ``[(W (in, out), b (out,)), ...]`` (copied to float64)."""
         sizes = [np.shape(params[0][0])[0]] + [np.shape(W)[1] for W, _ in params]
         net = cls(sizes, hidden, output, loss, bias=bias)
@@ -182,7 +183,7 @@ class MLP:
         """One step ``θ -= lr * dL/dθ`` of the *summed* loss on this batch."""
         for l, (dW, db) in enumerate(self.gradients(X, Y)):
             W, b = self.params[l]
-            self.params[l] = (W - lr * dW, b - lr * db if self.bias else b)
+            self.params[l] = (W - lr * dW, b - lr * db if self.bias[l] else b)
 
     def accuracy(self, X: np.ndarray, labels: np.ndarray) -> float:
         """Fraction of rows whose largest output is the label."""
