@@ -138,8 +138,10 @@ def identify(mapping: ParamMap, forward_rows: Callable[[np.ndarray], Any],
     best, tol = cands[0], (rtol or _tolerance(mapping, params)) * max(1.0, float(np.max(np.abs(user))))
     if best.max_diff <= tol:
         twins = [c for c in cands[1:] if c.max_diff <= tol]
-        notes = (f"{len(twins)} other candidates fit as well (e.g. hidden={','.join(twins[0].hidden)} "
-                 f"output={twins[0].output}): the inputs could not tell them apart (saturated units?)",) if twins else ()
+        notes = ()
+        if twins:
+            notes = (f"{len(twins)} other candidates fit as well (e.g. hidden={','.join(twins[0].hidden)} "
+                     f"output={twins[0].output}): the inputs could not tell them apart (saturated units?)",)
         return Architecture(mapping, best.hidden, best.output, True, best.max_diff, None, tuple(cands[:5]), notes)
     departs, hidden = _departure(scores, user, tol, n_hidden)
     return unmatched(departs, best, hidden, cands[:5])
