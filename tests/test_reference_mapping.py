@@ -339,3 +339,14 @@ def test_identify_notes_saturation_that_hides_the_activation():
     arch = identify(map_params(p, "rows", 20, 3), forward, X=255 * rng.uniform(size=(10, 20)))
     assert arch.matched and arch.output == "sigmoid"
     assert any("could not tell" in n for n in arch.notes)
+
+
+def test_identify_reports_a_softmax_over_the_only_sample_of_a_column():
+    p = nielsen_params([9, 6, 4])
+
+    def feedforward(x):  # x (9, 1); softmax over axis 1 normalises each class over one sample
+        z = p["weights[1]"] @ sigmoid(p["weights[0]"] @ x + p["biases[0]"]) + p["biases[1]"]
+        return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    forward_rows = lambda X: np.stack([feedforward(x.reshape(-1, 1)).ravel() for x in X])  # noqa: E731
+    arch = identify(map_params(p, "sample", 9, 4), forward_rows)
+    assert not arch.matched and arch.departs == "softmax-axis"

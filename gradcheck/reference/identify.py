@@ -23,7 +23,8 @@ DEPARTURES = {
     "output-shape": "the forward's output does not have one row of {k} outputs per sample",
     "non-finite": "the forward's output contains NaN or inf",
     "constant-output": "the forward gives the same output for every input",
-    "softmax-axis": "the output is a softmax taken over the samples instead of over the classes",
+    "softmax-axis": "the output is a softmax taken over the samples instead of over the classes "
+                    "(with one sample at a time: every output is 1.0)",
     "output-activation": "the hidden layers agree with the reference, but the output activation is none of "
                          "identity, sigmoid or softmax",
     "hidden-layers": "no choice of hidden activations reproduces the output: a hidden layer (or the way the "
@@ -150,7 +151,8 @@ def identify(mapping: ParamMap, forward_rows: Callable[[np.ndarray], Any],
 def _departure(scores: dict, user: np.ndarray, tol: float, n_hidden: int) -> tuple[str, tuple | None]:
     """Where the user's output departs from every candidate, and the hidden activations that still fit."""
     if np.all(np.ptp(user, axis=0) <= tol):
-        return "constant-output", None
+        # all exactly 1: a softmax over the only sample of a (features, 1) column
+        return ("softmax-axis" if np.allclose(user, 1.0) else "constant-output"), None
     for h, z in scores.items():
         if np.max(np.abs(softmax(z, axis=0) - user)) <= tol:
             return "softmax-axis", h

@@ -28,8 +28,8 @@ def no_output_activation_slope(net: MLP, X, Y) -> Params:
     The output error ``dL/dout`` (for mse: ``out - target``) is sent back as it
     is, and so is every hidden error; each layer's update still multiplies its
     own error by its own slope. For one hidden layer this is the book's
-    ``hidden_errors = who.T @ output_errors`` (seed 002), a descent direction
-    but not the gradient. When the output delta has no slope in it (identity
+    ``hidden_errors = who.T @ output_errors`` (seed 002): in practice a descent
+    direction, but not the gradient. When the output delta has no slope in it (identity
     output, softmax + nll, sigmoid + binary cross-entropy) nothing is skipped
     at the output and, with one hidden layer, the result is exact.
     """
