@@ -16,35 +16,43 @@ OUTPUT = ("identity", "sigmoid", "softmax")
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-z))."""
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1/(1+exp(-z)), without overflow warnings
 
 
 def sigmoid_slope(z: np.ndarray) -> np.ndarray:
+    """σ(z)(1 - σ(z)), at z (not at σ(z))."""
     s = sigmoid(z)
     return s * (1.0 - s)
 
 
 def tanh_slope(z: np.ndarray) -> np.ndarray:
+    """1 - tanh(z)², at z."""
     return 1.0 - np.tanh(z) ** 2
 
 
 def relu(z: np.ndarray) -> np.ndarray:
+    """max(z, 0)."""
     return np.maximum(z, 0.0)
 
 
 def relu_slope(z: np.ndarray) -> np.ndarray:
+    """1 where z > 0, else 0 (0 at the kink)."""
     return (z > 0).astype(np.float64)
 
 
 def identity(z: np.ndarray) -> np.ndarray:
+    """z unchanged (linear output)."""
     return z
 
 
 def identity_slope(z: np.ndarray) -> np.ndarray:
+    """Ones."""
     return np.ones_like(z)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over each row (the classes), never over the samples."""
     return _softmax(z, axis=1)
 
 

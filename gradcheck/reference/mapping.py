@@ -59,6 +59,7 @@ class ParamMap:
 
     @property
     def sizes(self) -> tuple[int, ...]:
+        """Layer sizes, input first."""
         return (self.layers[0].n_in,) + tuple(l.n_out for l in self.layers)
 
     @property

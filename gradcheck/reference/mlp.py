@@ -105,6 +105,7 @@ class MLP:
 
     @property
     def sizes(self) -> list[int]:
+        """Layer sizes, input first."""
         return [self.params[0][0].shape[0]] + [W.shape[1] for W, _ in self.params]
 
     @property
