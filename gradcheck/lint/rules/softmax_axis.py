@@ -1,0 +1,102 @@
+'''Softmax normalised over the wrong axis.
+
+## What it does
+Checks softmax normalisations (`np.exp(z) / np.sum(np.exp(z), ...)`, also inside
+any function) for a denominator that sums over the wrong axis:
+
+- the builtin `sum`, which adds the rows of a 2-D array (axis 0);
+- `np.sum(e, axis=1)` without `keepdims=True`, which broadcasts the row sums
+  across the columns;
+- an axis different from the one the max-shift uses;
+- `np.sum(e)` with no axis in a function that otherwise works per axis.
+
+## Why is this bad?
+Each sample's probabilities must sum to one over the *classes*. Summing over the
+batch instead (or over everything) gives numbers that are not probabilities: the
+cross-entropy gradient `p - y` is then wrong for every sample. With a `(n, 10)`
+batch, `e / e.sum(axis=1)` divides element `[i, j]` by the sum of row `j`, which
+only runs when `n == 10` and is silently wrong then.
+
+## Example
+```python
+def softmax(z):                      # z: (n, classes)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / np.sum(e, axis=1)
+```
+
+Use instead:
+```python
+def softmax(z):                      # z: (n, classes)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+```
+
+## Known problems
+The rule does not know your layout; it reports only sums that cannot be right
+for a 2-D batch or that disagree with the function's other reductions. A
+`np.sum(e)` over a single sample is correct and not reported.
+
+## Fix
+Sum over the class axis with `keepdims=True`: `axis=1` when samples are rows,
+`axis=0` when samples are columns.
+'''
+from __future__ import annotations
+
+from typing import Iterator
+
+from gradcheck.lint._context import Context, text
+from gradcheck.lint._registry import Violation, rule
+from gradcheck.lint._softmax import axis_value, max_reductions, normalisations, two_dimensional_hints
+
+_FIX = "sum over the class axis and keep it: np.sum(e, axis=1, keepdims=True) for rows (axis=0 for columns)"
+
+
+@rule("softmax-axis")
+def softmax_axis(ctx: Context) -> Iterator[Violation]:
+    for norm in normalisations(ctx):
+        for red in norm.sums:
+            v = _judge(ctx, norm, red)
+            if v is not None:
+                yield v
+                break
+
+
+def _judge(ctx: Context, norm, red) -> Violation | None:
+    hints = two_dimensional_hints(ctx, norm.scope, red.call)
+    shift_axes = {axis_value(m.axis) for c in norm.exp_calls for m in max_reductions(ctx, c)
+                  if m.axis is not None}
+    shift_axes.discard(None)
+    if red.how == "builtin":
+        return Violation(
+            red.call,
+            title="softmax divides by the builtin sum(), which adds the rows of a 2-D array "
+                  "(the batch axis), not the classes",
+            fix=_FIX, confidence=0.8 if hints else 0.55, severity="warning",
+            evidence={"denominator": text(red.call)})
+    axis = axis_value(red.axis)
+    if red.axis is None:
+        if any(h in (1, -1, -99) for h in hints):
+            return Violation(
+                red.call,
+                title="softmax divides by the sum over the whole array (no axis) while the function "
+                      "works per axis elsewhere: probabilities sum to one over the batch, not per sample",
+                fix=_FIX, confidence=0.7, evidence={"denominator": text(red.call)})
+        return None
+    if axis is None:
+        return None
+    if shift_axes and all(_norm(a) != _norm(axis) for a in shift_axes):
+        return Violation(
+            red.call,
+            title=f"softmax shifts by the max over axis {sorted(shift_axes)[0]} but sums over axis {axis}",
+            fix=_FIX, confidence=0.75, evidence={"sum_axis": axis, "max_axis": sorted(shift_axes)[0]})
+    if not red.keepdims and (axis == 1 or (axis == -1 and any(h in (1, -99) for h in hints))):
+        return Violation(
+            red.call,
+            title=f"softmax divides by np.sum(..., axis={axis}) without keepdims: the row sums are "
+                  "broadcast across the columns, so each entry is divided by another row's sum",
+            fix=_FIX, confidence=0.8, evidence={"sum_axis": axis, "keepdims": False})
+    return None
+
+
+def _norm(axis: int) -> int:
+    return 1 if axis == -1 else axis
