@@ -105,9 +105,12 @@ def _to_finding(ctx: Context, r: Rule, v: Violation) -> tuple[Finding, int]:
     if fn is not None:
         cls = ctx.class_of(fn)
         function = f"{cls.name}.{fn.name}" if cls is not None else fn.name
-    evidence = {"col": col + 1 if col is not None else None, **v.evidence}
-    if line is not None and 0 < line <= len(ctx.lines):
-        evidence.setdefault("code", ctx.lines[line - 1].strip())
+    text_line = ctx.lines[line - 1] if line is not None and 0 < line <= len(ctx.lines) else None
+    if col is not None and text_line is not None:  # ast counts UTF-8 bytes; report characters
+        col = len(text_line.encode("utf-8")[:col].decode("utf-8", errors="replace"))
+    evidence: dict = {"col": col + 1 if col is not None else None, **v.evidence}
+    if text_line is not None:
+        evidence.setdefault("code", text_line.strip())
     finding = Finding(
         cause=r.name,
         severity=v.severity or r.severity,

@@ -1,0 +1,1 @@
+"""Renderers: turn findings and reports into text, JSON, HTML or SARIF."""
