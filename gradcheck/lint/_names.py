@@ -60,6 +60,7 @@ def kind_of_name(name: str | None) -> str | None:
         return GRAD
     # Update buffers: velocities (v, v_w, vW1, velocity, momentum_w) and moments (m, s, cache).
     if ("velocit" in n or "momentum" in n
+            or re.search(r"(^|_)(update|updates|upd|change|changes|step|steps)(_|$)", n)
             or re.fullmatch(r"v(_?d)?(_?" + _CORE + r")?" + _SUFFIX, n)
             or re.fullmatch(r"(update|upd|change|step)s?_?(" + _CORE + r")?" + _SUFFIX, n)):
         return VELOCITY
@@ -71,7 +72,7 @@ def kind_of_name(name: str | None) -> str | None:
     if "bias" in n or re.fullmatch(r"b" + _SUFFIX, n) or re.fullmatch(r"w_?\d*_?b", n):
         return BIAS
     if ("weight" in n or n.startswith("theta") or "kernel" in n
-            or re.fullmatch(r"w" + _SUFFIX, n) or n in ("wts",)):
+            or re.fullmatch(r"w" + _SUFFIX, n) or re.fullmatch(r"syn\d*", n) or n in ("wts",)):
         return WEIGHT
     if re.fullmatch(r"([a-z]+_)?(params?|parameters)", n):
         return PARAM

@@ -40,20 +40,30 @@ End the function with `return <output>` on every path.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from gradcheck.lint._context import FUNCTIONS, Context, end_position, is_self_attribute, position, text
 from gradcheck.lint._registry import Violation, rule
 
-_FORWARD_WORDS = ("forward", "predict", "query", "propagate", "inference")
-_FORWARD_NAMES = ("infer", "fprop", "__call__", "output", "outputs", "activate")
+_FORWARD_WORDS = {"forward", "feedforward", "fwd", "fprop", "predict", "query", "propagate",
+                  "inference", "infer"}
+_FORWARD_NAMES = {"__call__"}
+
+
+def words(name: str) -> list[str]:
+    """``feedForward_pass`` -> ["feed", "forward", "pass"]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [w for w in spaced.lower().split("_") if w]
 
 
 def is_forward_name(name: str) -> bool:
-    n = name.lower()
-    if "back" in n:
+    """forward, feedforward, feedForward, forward_pass, predict, query, propagate, ...
+    (not backward/backprop, not test functions)."""
+    ws = words(name)
+    if not ws or ws[0] == "test" or any(w.startswith("back") for w in ws):
         return False
-    return any(w in n for w in _FORWARD_WORDS) or n in _FORWARD_NAMES
+    return name in _FORWARD_NAMES or any(w in _FORWARD_WORDS for w in ws)
 
 
 @rule("forward-returns-none")
@@ -69,8 +79,8 @@ def forward_returns_none(ctx: Context) -> Iterator[Violation]:
         if not (by_name or used):
             continue
         if returns:
-            if _terminates(fn.body):
-                continue
+            if not by_name or _terminates(fn.body):
+                continue  # optional results (return None on some paths) are ordinary Python
             yield Violation(
                 fn,
                 title=f"{fn.name}() returns a value on some paths but falls off the end on others "
@@ -134,8 +144,8 @@ def _used_calls(ctx: Context) -> dict[ast.AST, list[ast.Call]]:
                 methods.setdefault(s.name, []).append(s)
     out: dict[ast.AST, list[ast.Call]] = {}
     for call in ctx.nodes(kind=ast.Call):
-        if isinstance(ctx.parent(call), ast.Expr):
-            continue  # value thrown away
+        if isinstance(ctx.parent(call), (ast.Expr, ast.Return, ast.Lambda, ast.Await)):
+            continue  # value thrown away, or passed straight through to the caller's caller
         f = call.func
         target = None
         if isinstance(f, ast.Name) and f.id in top:
@@ -146,8 +156,9 @@ def _used_calls(ctx: Context) -> dict[ast.AST, list[ast.Call]]:
                 cls = ctx.class_of(call)
                 own = [d for d in defs if ctx.class_of(d) is cls]
                 target = own[0] if len(own) == 1 else None
-            elif len(defs) == 1:
-                target = defs[0]
+            elif len(defs) == 1 and is_forward_name(f.attr) and not (
+                    isinstance(f.value, ast.Name) and f.value.id in ctx.aliases):
+                target = defs[0]  # net.feedforward(x): a method of a class in this file
         if target is not None and not _inside(ctx, call, target):
             out.setdefault(target, []).append(call)
     return out

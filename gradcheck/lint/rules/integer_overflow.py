@@ -25,7 +25,8 @@ centred = images.astype(np.float64) / 255.0 - 0.5
 ```
 
 ## Known problems
-Only names bound in the same function (or at module level) are followed.
+Only names bound in the same function (or at module level) are followed. Label
+arrays (`labels`, `y`, `targets`) are skipped: digits 0-9 do not wrap.
 Dividing by 255 or mixing with a float array promotes to float and is fine, so
 it is not reported.
 
@@ -38,6 +39,7 @@ import ast
 from typing import Iterator
 
 from gradcheck.lint._context import Context, call_arg, number, position, text
+from gradcheck.lint._names import identifier
 from gradcheck.lint._registry import Violation, rule
 
 _KEEP_DTYPE_METHODS = {"reshape", "T", "flatten", "ravel", "copy", "squeeze", "transpose", "view"}
@@ -62,13 +64,20 @@ def integer_overflow(ctx: Context) -> Iterator[Violation]:
         if not isinstance(op, (ast.Sub, ast.Add, ast.Mult, ast.Pow, ast.MatMult)):
             continue
         lu, ru = _is_uint8(ctx, left, node), _is_uint8(ctx, right, node)
-        if not (lu or ru):
+        if not (lu or ru) or _labels(left) or _labels(right):
             continue
         if isinstance(node, ast.BinOp) and _operand_of_uint8_binop(ctx, node):
             continue  # reported once, at the outermost wrapping operation
         other = right if lu else left
         if (lu and ru) or _wraps(op, number(other), other_on_left=not lu):
             yield _violation(node, text(node) if isinstance(node, ast.BinOp) else text(node.target))
+
+
+def _labels(expr: ast.AST) -> bool:
+    """Class labels (0-9) are uint8 in MNIST files too, but ``labels + 1`` cannot wrap."""
+    name = identifier(expr)
+    n = (name or "").lower()
+    return n in ("y", "t", "ys", "digit", "digits") or any(w in n for w in ("label", "target", "class"))
 
 
 def _operand_of_uint8_binop(ctx: Context, node: ast.BinOp) -> bool:

@@ -27,7 +27,9 @@ def softmax(z):
 ```
 
 ## Known problems
-The textbook sigmoid `1 / (1 + np.exp(-z))` only over- or underflows to the
+A sigmoid or tanh written as a ratio (`np.exp(z) / (1 + np.exp(z))`,
+`np.exp(-z) / (1 + np.exp(-z))**2`) only produces `nan` for |z| above ~709, so it
+is reported as information; an unshifted softmax is a warning. The textbook sigmoid `1 / (1 + np.exp(-z))` only over- or underflows to the
 correct limits (0 or 1) and is not reported; neither is `scipy.special.expit`
 or a ratio selected by `np.where` between two stable branches.
 
@@ -57,12 +59,15 @@ def nan_inf(ctx: Context) -> Iterator[Violation]:
             stmt = ctx.statement_of(call)
             if is_shifted(ctx, call.args[0], norm.scope, stmt):
                 continue
+            softmax = bool(norm.sums)
             yield Violation(
                 call,
                 title=f"np.exp({text(call.args[0])}) can overflow to inf, and the ratio of "
                       "two infinities is nan",
-                fix="subtract the max first: np.exp(z - z.max(axis=..., keepdims=True)), or clip z",
-                confidence=0.6,
-                evidence={"exp_argument": text(call.args[0])},
+                fix="subtract the max first: np.exp(z - z.max(axis=..., keepdims=True)), or clip z"
+                    if softmax else "use scipy.special.expit / np.tanh, or clip z before np.exp",
+                confidence=0.6 if softmax else 0.4,
+                severity=None if softmax else "info",
+                evidence={"exp_argument": text(call.args[0]), "form": "softmax" if softmax else "ratio"},
             )
             break

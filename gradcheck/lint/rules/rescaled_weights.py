@@ -25,8 +25,9 @@ def update(self, lr, momentum):
 ```
 
 ## Known problems
-A deliberate weight decay written as `w *= 0.9` is reported too; a decay factor
-written as `(1 - lr * lam)` is not.
+A deliberate weight decay written as `w *= 0.9` inside an update step is reported
+too; a decay factor written as `(1 - lr * lam)` is not, and neither is a scaling
+outside any gradient step (dropout's test-time `W *= 0.5`).
 
 ## Fix
 Keep a velocity buffer per parameter (initialised to zeros), apply momentum to
@@ -40,6 +41,7 @@ from typing import Iterator
 from gradcheck.lint._context import Context, number, product_factors, sum_terms, text
 from gradcheck.lint._names import PARAM_KINDS, identifier, is_momentum_coefficient, kind
 from gradcheck.lint._registry import Violation, rule
+from gradcheck.lint._updates import mentions_gradient_or_rate
 
 
 def _is_coefficient(ctx: Context, expr: ast.AST) -> bool:
@@ -89,6 +91,13 @@ def _comprehension_aliases(value: ast.AST, target: str) -> tuple[ast.AST, set[st
     return None
 
 
+def _in_update_step(ctx: Context, stmt: ast.AST) -> bool:
+    """The statement is part of a gradient step: it, or its function, names a gradient or a rate
+    (``W *= 0.5`` alone may be dropout's test-time weight scaling)."""
+    scope = ctx.function_of(stmt) or stmt
+    return mentions_gradient_or_rate(stmt) or mentions_gradient_or_rate(scope)
+
+
 @rule("rescaled-weights")
 def rescaled_weights(ctx: Context) -> Iterator[Violation]:
     for stmt in ctx.nodes(kind=(ast.Assign, ast.AugAssign)):
@@ -105,7 +114,7 @@ def rescaled_weights(ctx: Context) -> Iterator[Violation]:
             alias = _comprehension_aliases(stmt.value, target)
             if hit is None and alias is not None:
                 hit = _momentum_on(ctx, alias[0], alias[1])
-        if hit is None:
+        if hit is None or not _in_update_step(ctx, stmt):
             continue
         yield Violation(
             hit,

@@ -4,7 +4,8 @@
 Checks softmax normalisations (`np.exp(z) / np.sum(np.exp(z), ...)`, also inside
 any function) for a denominator that sums over the wrong axis:
 
-- the builtin `sum`, which adds the rows of a 2-D array (axis 0);
+- the builtin `sum`, which adds the rows of a 2-D array (axis 0), in a function
+  that otherwise works per row;
 - `np.sum(e, axis=1)` without `keepdims=True`, which broadcasts the row sums
   across the columns;
 - an axis different from the one the max-shift uses;
@@ -34,7 +35,8 @@ def softmax(z):                      # z: (n, classes)
 ## Known problems
 The rule does not know your layout; it reports only sums that cannot be right
 for a 2-D batch or that disagree with the function's other reductions. A
-`np.sum(e)` over a single sample is correct and not reported.
+`np.sum(e)` or builtin `sum(e)` over a single sample (or a column vector) is
+correct and not reported, and so is the transposed idiom `(e.T / e.sum(axis=1)).T`.
 
 ## Fix
 Sum over the class axis with `keepdims=True`: `axis=1` when samples are rows,
@@ -66,14 +68,17 @@ def _judge(ctx: Context, norm, red) -> Violation | None:
     shift_axes = {axis_value(m.axis) for c in norm.exp_calls for m in max_reductions(ctx, c)
                   if m.axis is not None}
     shift_axes.discard(None)
-    if red.how == "builtin":
+    transposed = _transposed(ctx, norm.div.left)
+    builtin = red.how == "builtin"
+    axis = 0 if builtin else axis_value(red.axis)  # the builtin sum adds along axis 0
+    if builtin and not transposed and any(a in (1, -1) for a in shift_axes | set(hints)):
         return Violation(
             red.call,
             title="softmax divides by the builtin sum(), which adds the rows of a 2-D array "
-                  "(the batch axis), not the classes",
-            fix=_FIX, confidence=0.8 if hints else 0.55, severity="warning",
-            evidence={"denominator": text(red.call)})
-    axis = axis_value(red.axis)
+                  "(the batch axis), while the function works per row",
+            fix=_FIX, confidence=0.8, evidence={"denominator": text(red.call)})
+    if builtin:
+        return None  # a single sample, a column vector or a columns batch: axis 0 is right
     if red.axis is None:
         if any(h in (1, -1, -99) for h in hints):
             return Violation(
@@ -89,13 +94,21 @@ def _judge(ctx: Context, norm, red) -> Violation | None:
             red.call,
             title=f"softmax shifts by the max over axis {sorted(shift_axes)[0]} but sums over axis {axis}",
             fix=_FIX, confidence=0.75, evidence={"sum_axis": axis, "max_axis": sorted(shift_axes)[0]})
-    if not red.keepdims and (axis == 1 or (axis == -1 and any(h in (1, -99) for h in hints))):
+    if not red.keepdims and not transposed and (axis == 1 or (axis == -1 and any(h in (1, -99) for h in hints))):
         return Violation(
             red.call,
             title=f"softmax divides by np.sum(..., axis={axis}) without keepdims: the row sums are "
                   "broadcast across the columns, so each entry is divided by another row's sum",
             fix=_FIX, confidence=0.8, evidence={"sum_axis": axis, "keepdims": False})
     return None
+
+
+def _transposed(ctx: Context, numerator) -> bool:
+    """``(e.T / e.sum(axis=1)).T``: dividing the transpose broadcasts per sample, correctly."""
+    import ast
+
+    return (isinstance(numerator, ast.Attribute) and numerator.attr == "T") or (
+        isinstance(numerator, ast.Call) and ctx.numpy_name(numerator) == "transpose")
 
 
 def _norm(axis: int) -> int:
