@@ -85,10 +85,6 @@ def kind(expr: ast.AST | None) -> str | None:
     return kind_of_name(identifier(expr))
 
 
-def is_param(expr: ast.AST | None) -> bool:
-    return kind(expr) in PARAM_KINDS
-
-
 _LR = re.compile(r"(lr|eta|alpha|learning_?rate|l_?rate|step_?size|learnrate|epsilon_?lr)(_\w+)?\d*")
 _MOMENTUM = re.compile(r"(momentum\w*|mu|beta\d?|gamma|rho|mom|friction|m)")
 
