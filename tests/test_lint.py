@@ -276,3 +276,12 @@ def test_lint_never_crashes_on_the_standard_library():
 
     for pkg in (json_pkg, unittest):
         lint_paths([str(Path(pkg.__file__).parent)])
+
+
+def test_ignore_on_a_multiline_def_header():
+    src = ("import numpy as np\n\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\n\n"
+           "class Net:\n    def feedforward(self,\n                    a):  # gradcheck: ignore[forward-returns-none]\n"
+           "        for w in self.weights:\n            a = sigmoid(w @ a)\n")
+    assert lint_source(src, "x.py") == []
+    assert [f.cause for f in lint_source(src.replace("# gradcheck: ignore[forward-returns-none]", ""), "x.py")] \
+        == ["forward-returns-none"]
