@@ -43,7 +43,8 @@ def page(name: str, for_docs: bool = False) -> str | None:
         if c.judge is None:
             how = "reported by `gradcheck lint`"
         elif probes:
-            how = f"judged by `gradcheck run` from the evidence of the {', '.join(probes)} probe{'s' * (len(probes) > 1)}"
+            plural = "s" * (len(probes) > 1)
+            how = f"judged by `gradcheck run` from the evidence of the {', '.join(probes)} probe{plural}"
         else:
             how = "judged by `gradcheck run` from what the model's own code raises or returns"
         parts += [f"*Family: {c.family}; {how}.*", "", c.doc.strip()]

@@ -60,17 +60,23 @@ def _color(output: Optional[str], choice: str = "auto") -> bool:
 @app.command()
 def run(
     target: str = typer.Argument(..., help="FILE.py, or FILE.py::NAME for one registered model."),
-    format: RunFormat = typer.Option(RunFormat.text, "--format", "-f", show_default=False, help="Output format. Default: text."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", show_default=False, help="Write the report to this file. Default: stdout."),
+    format: RunFormat = typer.Option(RunFormat.text, "--format", "-f", show_default=False,
+                                     help="Output format. Default: text."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", show_default=False,
+                                         help="Write the report to this file. Default: stdout."),
     seed: int = typer.Option(0, show_default=False, help="Seed for batches and random directions. Default: 0."),
-    data: Optional[str] = typer.Option(None, "--data", show_default=False, help="Data file (mnist_train.csv, mnist.pkl.gz, .npz) "
-                                       "instead of the model's data() or the bundled MNIST sample. Default: none."),
-    timeout: float = typer.Option(10.0, "--timeout", show_default=False, help="Seconds one call of your code may take. Default: 10."),
-    import_timeout: float = typer.Option(20.0, "--import-timeout", show_default=False, help="Seconds importing your file may take. "
-                                         "Default: 20."),
-    ignore: List[str] = typer.Option([], "--ignore", show_default=False, help="Cause name to leave out (repeatable). Default: none."),
-    color: Color = typer.Option(Color.auto, "--color", show_default=False, help="Colour the text report: auto (only on a terminal, "
-                                "and not when NO_COLOR is set), always, never. Default: auto."),
+    data: Optional[str] = typer.Option(None, "--data", show_default=False,
+                                       help="Data file (mnist_train.csv, mnist.pkl.gz, .npz) instead of the "
+                                            "model's data() or the bundled MNIST sample. Default: none."),
+    timeout: float = typer.Option(10.0, "--timeout", show_default=False,
+                                  help="Seconds one call of your code may take. Default: 10."),
+    import_timeout: float = typer.Option(20.0, "--import-timeout", show_default=False,
+                                         help="Seconds importing your file may take. Default: 20."),
+    ignore: List[str] = typer.Option([], "--ignore", show_default=False,
+                                     help="Cause name to leave out (repeatable). Default: none."),
+    color: Color = typer.Option(Color.auto, "--color", show_default=False,
+                                help="Colour the text report: auto (only on a terminal, and not when NO_COLOR "
+                                     "is set), always, never. Default: auto."),
 ) -> None:
     """Check the models in a file: gradients, training dynamics, shapes; ranked causes with fixes.
 
@@ -99,8 +105,10 @@ def run(
 @app.command()
 def lint(
     paths: List[str] = typer.Argument(..., help="Python files or folders to lint."),
-    format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", show_default=False, help="Output format. Default: text."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", show_default=False, help="Write to this file. Default: stdout."),
+    format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", show_default=False,
+                                      help="Output format. Default: text."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", show_default=False,
+                                         help="Write to this file. Default: stdout."),
 ) -> None:
     """Static checks from the source alone (nothing is executed), with file:line."""
     from gradcheck import lint as lint_mod
@@ -134,8 +142,9 @@ def lint(
 @app.command()
 def explain(cause: str = typer.Argument(..., help="A cause name, e.g. gradient-scale (`gradcheck causes` lists "
                                         "them)."),
-            markdown: bool = typer.Option(False, "--markdown", show_default=False, help="Print the page as Markdown, as in "
-                                          "docs/causes/. Default: off.")) -> None:
+            markdown: bool = typer.Option(False, "--markdown", show_default=False,
+                                          help="Print the page as Markdown, as in docs/causes/. Default: off.")
+            ) -> None:
     """What a cause detects, why it breaks training, how to fix it, and how sure gradcheck is."""
     from gradcheck import cause_docs as pages
 

@@ -48,7 +48,8 @@ def test_every_option_is_in_one_group_and_its_help_ends_with_the_default(pyteste
 
 def test_importing_the_plugin_imports_neither_numpy_nor_gradcheck_internals():
     code = ("import sys, gradcheck.pytest_plugin; "
-            "bad = [m for m in sys.modules if m == 'numpy' or m.startswith('gradcheck.') and m != 'gradcheck.pytest_plugin'];"
+            "bad = [m for m in sys.modules if m == 'numpy' "
+            "or m.startswith('gradcheck.') and m != 'gradcheck.pytest_plugin'];"
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
@@ -196,7 +197,8 @@ def test_summary_lists_every_check_at_the_end(models):
     start = next(i for i, l in enumerate(lines) if "= gradcheck =" in l)
     summary = lines[start + 1:start + 4]
     assert summary[0].startswith("ok   check     test_summary.py::test_a  good.py::model  clean")
-    assert summary[1].startswith("FAIL gradients test_summary.py::test_b  half_w1.py::model  bugs-found  1. gradient-scale (W1, 0.90)")
+    assert summary[1].startswith("FAIL gradients test_summary.py::test_b  half_w1.py::model  bugs-found  "
+                                 "1. gradient-scale (W1, 0.90)")
     assert summary[2].startswith("2 gradcheck check(s): 1 failed, 1 passed (seed 0).")
 
 

@@ -70,7 +70,8 @@ _evidence = st.dictionaries(st.text(min_size=1, max_size=8), st.one_of(
     _floats, st.integers(-10**6, 10**6), st.text(max_size=10), st.lists(_floats, max_size=4),
     st.builds(lambda xs: np.array(xs), st.lists(_floats, max_size=4)), st.booleans(), st.none()), max_size=5)
 _findings = st.builds(
-    Finding, cause=st.from_regex(r"[a-z]+(-[a-z]+){0,2}", fullmatch=True), severity=st.sampled_from(["error", "warning", "info"]),
+    Finding, cause=st.from_regex(r"[a-z]+(-[a-z]+){0,2}", fullmatch=True),
+    severity=st.sampled_from(["error", "warning", "info"]),
     confidence=st.floats(-1, 2), title=st.text(min_size=1, max_size=30), fix=st.text(min_size=1, max_size=30),
     evidence=_evidence, where=st.builds(Where, param=st.none() | st.text(min_size=1, max_size=5),
                                         layer=st.none() | st.integers(0, 5), file=st.none() | st.just("m.py"),

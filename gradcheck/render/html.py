@@ -139,8 +139,9 @@ def _checks(r: Report) -> str:
 
 def report(r: Report) -> str:
     """One report as an HTML section."""
-    parts = [f'<section class="gc-report">',
-             f'<div class="gc-meta">gradcheck {VERSION} &middot; <code>{e(r.target)}</code> &middot; seed {r.seed}</div>',
+    parts = ['<section class="gc-report">',
+             f'<div class="gc-meta">gradcheck {VERSION} &middot; <code>{e(r.target)}</code> &middot; '
+             f'seed {r.seed}</div>',
              f'<h2><span class="gc-badge gc-{r.verdict}">{e(r.verdict)}</span> {e(r.headline or r.verdict)}</h2>',
              f'<div class="gc-meta">{e(counts(r))}</div>']
     if r.findings:
