@@ -18,7 +18,9 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "positive-init": ("saturated-activations",),
     "init-scale": ("saturated-activations", "dead-relu"),
     "logits-not-probabilities": ("gradient-mismatch",),
-    "broadcast-shape": ("code-raises", "gradient-shape"),
+    "broadcast-shape": ("code-raises", "gradient-shape", "output-shape", "param-shape-changed", "gradient-mismatch"),
+    "matrix-type": ("code-raises", "gradient-shape", "output-shape"),
+    "param-shape-changed": ("code-raises",),
     "integer-overflow": ("unnormalized-inputs",),
 }
 
