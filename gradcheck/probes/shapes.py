@@ -250,7 +250,8 @@ class _Runner:
                 sid = self.rec.made(params[k])
                 op = None
                 if sid is not None:
-                    hits = [ev for ev, _ in self.rec.events() if ev.site == sid and ev.role == role]
+                    hits = [ev for ev, _ in self.rec.events()
+                            if ev.site == sid and ev.role == role and ev.result == tuple(new)]
                     op = _op(hits[-1]) if hits else None
                 self.changes.append(ShapeChange(k, role, tuple(old), tuple(new),
                                                 audit.site(sid) if sid is not None else None, op))

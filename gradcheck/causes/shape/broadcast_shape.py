@@ -69,12 +69,15 @@ def judge(ev):
         for op in crash.made_by:
             if op.role in TRAINING_ROLES:
                 crash_of.setdefault(op.site.id, crash)
-    change_of = {c.site.id: c for c in sh.changes if c.site is not None}
+    change_of = {}
+    for c in sh.changes:
+        if c.site is not None:
+            change_of.setdefault((c.site.id, c.after), c)
     judged, seen = [], set()
     for op in sh.broadcasts(TRAINING_ROLES):
         if op.site.id in seen:
             continue
-        crash, change = crash_of.get(op.site.id), change_of.get(op.site.id)
+        crash, change = crash_of.get(op.site.id), change_of.get((op.site.id, op.result))
         verdict = _judge_op(op, crash, change)
         if verdict is None:
             continue

@@ -77,7 +77,8 @@ def judge(ev):
                             f"plain ndarrays (drop np.asmatrix / np.matrix) with `@` for matrix products",
                         evidence=evidence, where=site_where(op.site), detail=tuple(detail))]
     first = products[0] if products else ops[0]
-    detail = [f"{site_line(o.site)}: {o.describe()}" for o in (products or ops)[:3]]
+    shown = list({o.site.id: o for o in reversed(products or ops)}.values())[::-1]
+    detail = [f"{site_line(o.site)}: {o.describe()}" for o in shown[:3]]
     n_lines = len(lines)
     return [Finding(
         cause="matrix-type", severity="warning", confidence=0.9,
