@@ -1,1 +1,1 @@
-"""Renderers: ``Report -> str``, nothing else (text, json, html, sarif)."""
+"""Renderers: turn findings and reports into text, JSON, HTML or SARIF; nothing else."""
