@@ -113,7 +113,8 @@ def exec_source(module: types.ModuleType, source: bytes | str, path: str) -> Non
     except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError):
         twins = {}
     module.__dict__[HOOK] = _hooks.HOOKS
-    _FILES[path] = Instrumented(path, sites, {k: v for k, v in twins.items() if k.co_filename == path})
+    # a function without array operations compiles to an equal code object: nothing to swap
+    _FILES[path] = Instrumented(path, sites, {k: v for k, v in twins.items() if k.co_filename == path and k != v})
     for group in _LOADING:
         group.append(path)
     exec(plain, module.__dict__)

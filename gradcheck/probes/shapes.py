@@ -33,8 +33,9 @@ BATCH = 61
 """Samples for forward and evaluate. Prime and unlike any common layer size, so a
 batch axis is never confused with a layer axis (61 hidden units are rare), and
 large enough that an accuracy is resolved to about 2 points."""
-POOL = 256
-"""Samples the forward runs on; the evaluate batch is drawn from them so that the
+POOL = 128
+"""When the network predicts one class for the whole batch, the forward runs on
+this many more samples and the evaluate batch is drawn from them so that the
 network's predictions vary. (An evaluation bug that broadcasts a comparison is
 invisible in the number when every prediction is the same class: an untrained
 network often predicts one class for everything.)"""
@@ -282,8 +283,8 @@ between samples without changing any shape."""
 
 
 def _vary_predictions(run: _Runner, session, pool: Batch, out: np.ndarray | None):
-    """(output, scale): perturb the weights (restored later) until predictions differ."""
-    if out is None or out.ndim != 2 or out.shape[1] < 2 or len(np.unique(np.argmax(out, axis=1))) > 1:
+    """(output, scale): perturb the weights (restored by the caller) until predictions differ."""
+    if _classes(out) != 1:
         return out, 0.0
     rng = np.random.default_rng(session.seed + 7)
     params = [v for v in session.params().values()
@@ -293,7 +294,7 @@ def _vary_predictions(run: _Runner, session, pool: Batch, out: np.ndarray | None
         for v, v0 in zip(params, base):
             np.copyto(v, v0 + rng.normal(0.0, scale * max(float(np.std(v0)), 0.01), v0.shape), casting="unsafe")
         new = run("forward", session.output, pool)
-        if new is not None and len(np.unique(np.argmax(new, axis=1))) > 1:
+        if _classes(new) > 1:
             return new, scale
     for v, v0 in zip(params, base):
         np.copyto(v, v0)
@@ -327,11 +328,32 @@ def _varied(out: np.ndarray | None, n: int) -> np.ndarray:
     pred = np.argmax(out, axis=1)
     queues = [list(np.flatnonzero(pred == c)) for c in np.unique(pred)]
     idx: list[int] = []
-    while len(idx) < n:
+    while len(idx) < min(n, len(pred)):
         for q in queues:
             if q and len(idx) < n:
                 idx.append(q.pop(0))
     return np.sort(np.array(idx))
+
+
+def _classes(out: np.ndarray | None) -> int:
+    if out is None or out.ndim != 2 or out.shape[1] < 2 or not np.all(np.isfinite(out)):
+        return 0
+    return int(len(np.unique(np.argmax(out, axis=1))))
+
+
+def _evaluation_batch(run: _Runner, session, b: Batch, out: np.ndarray | None):
+    """(batch, its output, noise scale) on which the network predicts more than one class, if it can."""
+    if _classes(out) != 1:
+        return b, out, 0.0
+    pool = session.batch(min(POOL, session.data.n), offset=b.n)
+    pout = run("forward", session.output, pool)
+    scale = 0.0
+    if _classes(pout) == 1:
+        pout, scale = _vary_predictions(run, session, pool, pout)
+    if _classes(pout) < 1:
+        return b, out, 0.0
+    idx = _varied(pout, b.n)
+    return pool.take(idx), pout[idx], scale
 
 
 def run(session, evidence) -> ShapeEvidence:
@@ -340,22 +362,17 @@ def run(session, evidence) -> ShapeEvidence:
     if not files:
         evidence.notes.append(NOTE_IN_PROCESS)
         raise ProbeSkipped("the model was built in-process; nothing to audit")
-    pool = session.batch(min(POOL, session.data.n))
+    b = session.batch(min(BATCH, session.data.n))
+    small = b.take(np.arange(min(SAMPLE_CALLS, b.n))) if model.layout == "sample" else b
     rec = audit.Recorder()
     runner = _Runner(session, rec)
     accuracy = None
     with state.preserved(model), audit.recording(files, rec):
-        out = runner("forward", session.output, pool)
-        perturbed = 0.0
+        out = runner("forward", session.output, b)
         if model.evaluate is not None:
-            with state.preserved(model):
-                out_eval, perturbed = _vary_predictions(runner, session, pool, out)
-                idx = _varied(out_eval, min(BATCH, pool.n))
-                b = pool.take(idx)
-                accuracy = _accuracy(runner, session, b, out_eval[idx] if out_eval is not None else None, perturbed)
-        idx = _varied(out, min(BATCH, pool.n))
-        b = pool.take(idx)
-        small = b.take(np.arange(min(SAMPLE_CALLS, b.n))) if model.layout == "sample" else b
+            with state.preserved(model):  # the noise that makes predictions differ is undone here
+                eb, eout, perturbed = _evaluation_batch(runner, session, b, out)
+                accuracy = _accuracy(runner, session, eb, eout, perturbed)
         if model.backward is not None:
             runner("backward", session.gradients, small)
         if model.step is not None:
