@@ -19,7 +19,7 @@ class Net(Base):
 
     def __init__(self):
         super().__init__()
-        self.b = np.zeros((2, 1))
+        self.b = np.zeros((2, 1)) * self.scale  # a method with super() and an operation: swapped too
 
     def forward(self, x):
         z = self.w @ x + self.b
@@ -79,7 +79,8 @@ def test_twins_compute_exactly_what_the_code_as_written_computes(tmp_path):
         twin = _run(mod)
     assert _same(plain, twin)
     lines = {audit.site(e.site).text for e, _ in rec.events()}
-    assert {"self.w @ x + self.b", "z += 1", "a ** 2", "z == z", "x + x"} <= lines  # methods, lambdas, siblings
+    assert {"self.w @ x + self.b", "z += 1", "a ** 2", "z == z", "x + x",  # methods, lambdas, siblings
+            "np.zeros((2, 1)) * self.scale"} <= lines  # a method using super()
     assert any("r * self.scale" == t for t in lines)  # inside a comprehension
     assert any(t.startswith("np.dot(") for t in lines) and any(".sum(axis=0" in t for t in lines)
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck.audit._rewrite import Site
+from gradcheck.usercode import UserCodeTimeout
 
 SITES: list[Site] = []
 """Every instrumented operation of every user file, indexed by site id."""
@@ -134,6 +135,8 @@ class Recorder:
                    None if error is None else f"{type(error).__name__}: {error}", self.seq)
         if ev.broadcast:
             ev.sources = tuple(self.made(o) if isinstance(o, np.ndarray) else None for o in operands)
+            if any(_is_arange(o) for o in operands):
+                ev.extra = (("arange", True),)
         k = ev.key()
         slot = self.counts.get(k)
         if slot is None:
@@ -157,6 +160,12 @@ class Recorder:
             linked = [e for e in self.recent if e.ref is not None and any(e.ref() is o for o in operands
                                                                           if isinstance(o, np.ndarray))]
             self.failure = Failure(ev, linked)
+
+
+def _is_arange(x: Any) -> bool:
+    """A 1-D ``0, 1, ..., m-1``: the class axis of a one-hot encoding (``y[:, None] == np.arange(m)``)."""
+    return (isinstance(x, np.ndarray) and x.ndim == 1 and 1 < x.size <= 100000
+            and np.issubdtype(x.dtype, np.number) and bool(np.all(x == np.arange(x.size))))
 
 
 def _elementwise_kind(site: Site, a: Any, b: Any) -> str:
@@ -234,6 +243,8 @@ def _safe(rec: Recorder, site: int, kind: str, operands: tuple, result: Any, err
     """Recording must never change what the user's code does."""
     try:
         rec.note(site, kind, operands, result, error, extra)
+    except UserCodeTimeout:
+        raise  # the time budget ran out while recording: stop the user's code as usual
     except Exception:  # noqa: BLE001 - a recording bug must not break the user's code
         pass
 

@@ -74,6 +74,11 @@ class Op:
         size = int(np.prod(self.result))
         return size > 1 and all(size > int(np.prod(s)) for s in arrays)
 
+    @property
+    def encodes(self) -> bool:
+        """One operand is ``0, 1, ..., m-1``: a one-hot encoding by broadcasting, written on purpose."""
+        return ("arange", True) in self.extra
+
     def describe(self) -> str:
         """``(61, 1) == (61,) -> (61, 61)``."""
         sh = f" {self.site.op} ".join(_fmt(s) for s in self.shapes) if self.site.kind != "call" else \

@@ -43,6 +43,8 @@ def predict(p, x, y):
   then a broadcast comparison gives the same number as a correct one.
 - 0.5 (warning): another broadcast in the evaluation code (an outer product)
   whose effect could not be measured.
+- A one-hot encoding by broadcasting (one operand is ``0, 1, ..., m-1``) is
+  not reported.
 - Nothing is reported when the accuracy with the network's own predictions as
   labels is 100 % on a batch where the predictions differ: the broadcast does
   not change the number.
@@ -62,7 +64,7 @@ def _pct(x: float) -> str:
 def judge(ev):
     sh = ev["shapes"]
     elsewhere = sh.lines_in(OTHER_ROLES)
-    ops = [o for o in sh.broadcasts(("evaluate",)) if o.site.id not in elsewhere]
+    ops = [o for o in sh.broadcasts(("evaluate",)) if o.site.id not in elsewhere and not o.encodes]
     if not ops:
         return []
     acc = sh.accuracy

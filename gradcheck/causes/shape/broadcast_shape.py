@@ -36,8 +36,9 @@ Use instead:
 - 0.9: a ``(k, 1)`` column against a ``(k,)`` vector of the same length: the
   same vector in two shapes, never intended.
 - 0.5 (warning): a ``(k, 1)`` column against an ``(m,)`` vector of another
-  length: sometimes written on purpose (one-hot encoding with
-  ``y[:, None] == np.arange(m)``).
+  length: sometimes written on purpose. The one-hot encoding
+  ``y[:, None] == np.arange(m)`` is recognised by its values (one operand is
+  ``0, 1, ..., m-1``) and not reported.
 - An outer product of a ``(k, 1)`` and a ``(1, m)`` matrix is not reported on
   its own (``delta * a.T`` is a correct weight gradient); only when a crash or
   a parameter change follows from it.
@@ -56,7 +57,7 @@ def _judge_op(op, crash, change):
         return "error", 0.95 if crash.same_array else 0.85
     if change is not None:
         return "error", 0.9
-    if kind == "row-column":
+    if kind == "row-column" and not op.encodes:
         return ("error", 0.9) if same else ("warning", 0.5)
     return None
 
