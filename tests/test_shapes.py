@@ -166,3 +166,32 @@ def test_parse_shapes_from_numpy_messages():
     assert shapes_probe.parse_shapes("shapes (10,10) and (1,784) not aligned") == ((10, 10), (1, 784))
     assert shapes_probe.parse_shapes("could not be broadcast together with shapes (10,30) (10,) ") == \
         ((10, 30), (10,))
+
+
+def test_cli_run_prints_both_lines_of_the_crash_fixture():
+    from typer.testing import CliRunner
+
+    from gradcheck.cli import app
+
+    path = os.path.join(SHAPES, "broadcast_backward_crash.py")
+    out = CliRunner().invoke(app, ["run", path])
+    assert out.exit_code == 1
+    broadcast, crash = marker_lines(path, "broadcast-shape")[0], marker_lines(path, "crash")[0]
+    assert "1. broadcast-shape" in out.output
+    assert f"broadcast_backward_crash.py:{broadcast}" in out.output
+    assert f"broadcast_backward_crash.py:{crash}" in out.output
+    assert "(10, 1) - (10,) -> (10, 10)" in out.output
+
+
+def test_cli_json_seed001():
+    import json
+
+    from typer.testing import CliRunner
+
+    from gradcheck.cli import app
+
+    out = CliRunner().invoke(app, ["run", os.path.join(SEEDS, "seed001_eval_broadcast.py"), "--format", "json"])
+    assert out.exit_code == 1
+    doc = json.loads(out.output)
+    top = (doc["reports"][0] if "reports" in doc else doc)["findings"][0]
+    assert top["cause"] == "eval-broadcast" and top["where"]["line"] > 0
