@@ -80,7 +80,7 @@ def _left_on_twins(path: str) -> int:
     import gc
     import types
 
-    twins = {id(c) for f in audit.files_for(path) for c in f.twins.values()}
+    twins = {id(t) for f in audit.files_for(path) for _, t in f.twins.values()}
     return sum(1 for o in gc.get_objects() if isinstance(o, types.FunctionType) and id(o.__code__) in twins)
 
 

@@ -128,3 +128,15 @@ def test_errors_are_the_users_own_and_recorded(tmp_path):
             raise AssertionError("expected the user's ValueError")
     assert rec.failure is not None and rec.failure.event.error.startswith("ValueError")
     assert audit.site(rec.failure.event.site).text == "self.w @ x"
+
+
+def test_a_file_loaded_twice_keeps_both_loads_audited(tmp_path):
+    path, first = _load(tmp_path, "f")
+    second = discover.load_module(path)
+    assert first is not second
+    for mod in (first, second):
+        rec = audit.Recorder()
+        with audit.recording(audit.files_for(path), rec):
+            rec.begin("forward")
+            mod.Net().forward(np.ones((3, 2)))
+        assert any(audit.site(e.site).text == "self.w @ x + self.b" for e, _ in rec.events())

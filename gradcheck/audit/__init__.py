@@ -25,6 +25,7 @@ import contextlib
 import gc
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import sys
 import types
@@ -49,8 +50,9 @@ class Instrumented:
     path: str
     sites: list[int]
     """Site ids (into the global site table) of this file's operations."""
-    twins: dict[types.CodeType, types.CodeType] = field(repr=False)
-    """Original function code -> rewritten code."""
+    twins: dict[int, tuple[types.CodeType, types.CodeType]] = field(repr=False)
+    """id(original function code) -> (original, rewritten). Keyed by identity: code
+    objects compare by value, and a file loaded twice has equal but distinct ones."""
     group: list[str] = field(default_factory=list)
     """Files loaded while this file was imported (its sibling modules)."""
 
@@ -77,7 +79,7 @@ def files_for(path: str) -> list[Instrumented]:
 
 
 def _pair(plain: types.CodeType, twin: types.CodeType, out: dict) -> None:
-    out[plain] = twin
+    out[id(plain)] = (plain, twin)
     a = [c for c in plain.co_consts if isinstance(c, types.CodeType)]
     b = [c for c in twin.co_consts if isinstance(c, types.CodeType)]
     if len(a) == len(b) and all((x.co_name, x.co_firstlineno) == (y.co_name, y.co_firstlineno) for x, y in zip(a, b)):
@@ -100,7 +102,7 @@ def exec_source(module: types.ModuleType, source: bytes | str, path: str) -> Non
     twins: dict = {}
     sites: list[int] = []
     try:
-        text = source.decode("utf-8") if isinstance(source, bytes) else source
+        text = importlib.util.decode_source(source) if isinstance(source, bytes) else source
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text, path)
@@ -109,12 +111,17 @@ def exec_source(module: types.ModuleType, source: bytes | str, path: str) -> Non
         twin = compile(tree, path, "exec", dont_inherit=True)
         sites = list(range(first, len(_hooks.SITES)))
         _pair(plain, twin, twins)
-        twins.pop(plain, None)  # the module body runs once, as written
+        twins.pop(id(plain), None)  # the module body runs once, as written
     except (SyntaxError, ValueError, UnicodeDecodeError, RecursionError):
         twins = {}
     module.__dict__[HOOK] = _hooks.HOOKS
     # a function without array operations compiles to an equal code object: nothing to swap
-    _FILES[path] = Instrumented(path, sites, {k: v for k, v in twins.items() if k.co_filename == path and k != v})
+    twins = {k: (p, t) for k, (p, t) in twins.items() if p.co_filename == path and p != t}
+    old = _FILES.get(path)
+    if old is not None:  # loaded again: models built from the earlier load keep their twins
+        twins = {**old.twins, **twins}
+        sites = old.sites + sites
+    _FILES[path] = Instrumented(path, sites, twins, old.group if old is not None else [])
     for group in _LOADING:
         group.append(path)
     exec(plain, module.__dict__)
@@ -176,14 +183,14 @@ def recording(files: list[Instrumented], recorder: Recorder) -> Iterator[Recorde
         twins.update(f.twins)
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
     if twins:
-        for obj in gc.get_referrers(*twins):
-            if isinstance(obj, types.FunctionType) and obj.__code__ in twins:
-                code = obj.__code__
+        for obj in gc.get_referrers(*(plain for plain, _ in twins.values())):
+            pair = twins.get(id(obj.__code__)) if isinstance(obj, types.FunctionType) else None
+            if pair is not None and obj.__code__ is pair[0]:
                 try:
-                    obj.__code__ = twins[code]
+                    obj.__code__ = pair[1]
                 except ValueError:
                     continue
-                swapped.append((obj, code))
+                swapped.append((obj, pair[0]))
     _hooks.activate(recorder)
     try:
         yield recorder
