@@ -71,6 +71,8 @@ def test_step_broadcast_also_reports_the_changed_parameter():
     assert by["param-shape-changed"].evidence["before"] == [32, 1]
     assert by["param-shape-changed"].evidence["after"] == [32, 32]
     assert r.causes().index("broadcast-shape") < r.causes().index("param-shape-changed")
+    g = by["gradient-shape"]  # the (32,) gradient of a (32, 1) bias: reshaped to check it, reported as a warning
+    assert g.severity == "warning" and g.where.param == "b1" and g.evidence["gradient_shape"] == [32]
 
 
 def test_param_shape_keepdims_is_a_warning_at_the_update_line():
