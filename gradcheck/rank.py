@@ -27,7 +27,6 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "logits-not-probabilities": ("gradient-mismatch",),
     "broadcast-shape": ("code-raises", "gradient-shape", "output-shape", "param-shape-changed", "gradient-mismatch"),
     "matrix-type": ("code-raises", "gradient-shape", "output-shape"),
-    "param-shape-changed": ("code-raises",),
     "integer-overflow": ("unnormalized-inputs",),
 }
 

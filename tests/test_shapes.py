@@ -14,7 +14,7 @@ from gradcheck.probes import shapes as shapes_probe
 SHAPES = os.path.join(ROOT, "fixtures", "shapes")
 SEEDS = os.path.join(ROOT, "fixtures", "seeds")
 CORE = os.path.join(ROOT, "fixtures", "core")
-OUR_CAUSES = {"broadcast-shape", "eval-broadcast", "matrix-type", "param-shape-changed"}
+OUR_CAUSES = {"broadcast-shape", "eval-broadcast", "matrix-type"}
 
 
 def marker_lines(path, tag):
@@ -60,29 +60,16 @@ def test_crash_fixture_names_the_broadcast_and_the_crash_line():
     assert top.confidence >= 0.95
 
 
-def test_step_broadcast_also_reports_the_changed_parameter():
+def test_step_broadcast_names_the_parameter_it_reshapes():
     path = os.path.join(SHAPES, "broadcast_step_columns.py")
     r = report_of(path)
     by = {f.cause: f for f in r.findings}
-    line = marker_lines(path, "param-shape-changed")[0]
-    assert by["broadcast-shape"].evidence["role"] == "step"
-    assert by["param-shape-changed"].severity == "error"
-    assert by["param-shape-changed"].where.param == "b1" and by["param-shape-changed"].where.line == line
-    assert by["param-shape-changed"].evidence["before"] == [32, 1]
-    assert by["param-shape-changed"].evidence["after"] == [32, 32]
-    assert r.causes().index("broadcast-shape") < r.causes().index("param-shape-changed")
+    top = by["broadcast-shape"]
+    assert top.evidence["role"] == "step" and top.where.param == "b1"
+    assert top.where.line == marker_lines(path, "broadcast-shape")[0]
+    assert "b1 becomes (32, 32) (was (32, 1))" in top.title
     g = by["gradient-shape"]  # the (32,) gradient of a (32, 1) bias: reshaped to check it, reported as a warning
     assert g.severity == "warning" and g.where.param == "b1" and g.evidence["gradient_shape"] == [32]
-
-
-def test_param_shape_keepdims_is_a_warning_at_the_update_line():
-    path = os.path.join(SHAPES, "param_shape_keepdims.py")
-    r = report_of(path)
-    (f,) = [f for f in r.findings if f.cause == "param-shape-changed"]
-    assert f.severity == "warning" and f.where.param == "b1"
-    assert f.where.line == marker_lines(path, "param-shape-changed")[0]
-    assert f.evidence["before"] == [24] and f.evidence["after"] == [1, 24]
-    assert not r.errors
 
 
 def test_matrix_crash_is_an_error_and_explains_the_crash():

@@ -32,7 +32,7 @@ Use instead:
 ## Confidence
 - 0.95: a later crash failed on the very array the broadcast made; 0.85 when
   a failing operand only has the broadcast's shape.
-- 0.9: the broadcast's result became a parameter (see ``param-shape-changed``).
+- 0.9: the broadcast's result became a parameter: a step changed its shape.
 - 0.9: a ``(k, 1)`` column against a ``(k,)`` vector of the same length: the
   same vector in two shapes, never intended.
 - 0.5 (warning): a ``(k, 1)`` column against an ``(m,)`` vector of another
