@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import io
 import re
 import tokenize
 from pathlib import Path
@@ -231,3 +230,58 @@ def test_lint_source_never_executes_the_code(tmp_path):
     src = f"open({str(marker)!r}, 'w').write('x')\nimport numpy as np\nW = np.mat(1)\n"
     assert [f.cause for f in lint_source(src, "x.py")] == ["matrix-type"]
     assert not marker.exists()
+
+
+# ---------------------------------------------------------------- executable docs
+def _doc_blocks(doc: str) -> tuple[str, str]:
+    """The ```python block under ``## Example`` and the one after ``Use instead:``."""
+    example = doc.split("## Example", 1)[1]
+    bad_part, good_part = example.split("Use instead:", 1)
+    grab = lambda part: part.split("```python", 1)[1].split("```", 1)[0]  # noqa: E731
+    return grab(bad_part), grab(good_part)
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_rule_doc_example_fires_and_use_instead_does_not(name):
+    bad, good = _doc_blocks(rule_doc(name))
+    prelude = "import numpy as np\n"
+    assert name in {f.cause for f in lint_source(prelude + bad, f"{name}-example.py")}, bad
+    assert name not in {f.cause for f in lint_source(prelude + good, f"{name}-fixed.py")}, good
+
+
+# ---------------------------------------------------------------- robustness
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_SOURCES = [p.read_text() for p in sorted(FIXTURES.glob("*.py"))]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_SOURCES), st.data())
+def test_lint_never_crashes_on_mangled_fixtures(source, data):
+    lines = source.splitlines()
+    drop = data.draw(st.sets(st.integers(0, max(0, len(lines) - 1)), max_size=8))
+    mangled = "\n".join(line for i, line in enumerate(lines) if i not in drop) + "\n"
+    try:
+        findings = lint_source(mangled, "mangled.py")
+    except LintError as e:
+        assert e.file == "mangled.py"
+        return
+    for f in findings:
+        assert f.cause in RULES and f.severity in SEVERITIES and f.where.line >= 1
+
+
+def test_lint_never_crashes_on_the_standard_library():
+    import json as json_pkg
+    import unittest
+
+    for pkg in (json_pkg, unittest):
+        lint_paths([str(Path(pkg.__file__).parent)])
+
+
+def test_ignore_on_a_multiline_def_header():
+    src = ("import numpy as np\n\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\n\n"
+           "class Net:\n    def feedforward(self,\n                    a):  # gradcheck: ignore[forward-returns-none]\n"
+           "        for w in self.weights:\n            a = sigmoid(w @ a)\n")
+    assert lint_source(src, "x.py") == []
+    assert [f.cause for f in lint_source(src.replace("# gradcheck: ignore[forward-returns-none]", ""), "x.py")] \
+        == ["forward-returns-none"]

@@ -122,9 +122,9 @@ def _to_finding(ctx: Context, r: Rule, v: Violation) -> tuple[Finding, int]:
     )
     stmt = node if isinstance(node, ast.stmt) else _statement(ctx, node)
     last = getattr(stmt, "end_lineno", None) or line or 0
-    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.While,
-                         ast.If, ast.With, ast.Try)):
-        last = line or 0  # a compound statement: only its header line
+    body = getattr(stmt, "body", None)
+    if isinstance(body, list) and body and isinstance(body[0], ast.AST):
+        last = max(line or 0, body[0].lineno - 1)  # a compound statement: only its header lines
     return finding, last
 
 

@@ -279,14 +279,3 @@ def product_factors(expr: ast.AST) -> list[ast.AST]:
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mult):
         return product_factors(expr.left) + product_factors(expr.right)
     return [expr]
-
-
-def names_in(expr: ast.AST) -> set[str]:
-    """Identifiers (names and attribute names) that appear in an expression."""
-    out: set[str] = set()
-    for n in ast.walk(expr):
-        if isinstance(n, ast.Name):
-            out.add(n.id)
-        elif isinstance(n, ast.Attribute):
-            out.add(n.attr)
-    return out

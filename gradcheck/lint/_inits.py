@@ -12,9 +12,8 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator
 
-from gradcheck.lint._context import (LOOPS, Context, assigned_targets, call_arg,
-                                     is_self_attribute, number, position, root_reference,
-                                     sum_terms, text)
+from gradcheck.lint._context import (Context, assigned_targets, call_arg, number, position,
+                                     root_reference, text)
 from gradcheck.lint._names import GRAD, PARAM_KINDS, is_learning_rate, kind_of_name
 
 # numpy functions whose result has the sign of a [0, 1) uniform draw
@@ -313,16 +312,3 @@ def reinitialised_later(ctx: Context, site: InitSite) -> bool:
                 if any(text(i) in tracked for i in items):
                     return True
     return False
-
-
-def loops_in(node: ast.AST) -> bool:
-    return any(isinstance(n, LOOPS) for n in ast.walk(node))
-
-
-def is_self_site(site: InitSite) -> bool:
-    return bool(site.target) and site.target.startswith("self.")
-
-
-__all__ = ["InitSite", "init_sites", "random_calls", "is_uniform01", "normal_loc_scale",
-           "constant_calls", "sign_path", "site_scope", "shifted_later", "reinitialised_later",
-           "is_random_call", "NORMALS", "sum_terms", "is_self_attribute"]

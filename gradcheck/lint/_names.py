@@ -56,6 +56,7 @@ def kind_of_name(name: str | None) -> str | None:
     if ("grad" in n or "nabla" in n or n.startswith("delta")
             or re.search(r"(^|_)d[wb](\d|_|s|$)", n)
             or re.fullmatch(r"d_?" + _CORE + _SUFFIX, n)
+            or re.fullmatch(r"g(_?" + _CORE + r")?" + _SUFFIX, n)
             or re.fullmatch(r"(de|dl|dc|dj|dloss|dcost)_?d" + _CORE + _SUFFIX, n)):
         return GRAD
     # Update buffers: velocities (v, v_w, vW1, velocity, momentum_w) and moments (m, s, cache).
@@ -82,10 +83,6 @@ def kind_of_name(name: str | None) -> str | None:
 def kind(expr: ast.AST | None) -> str | None:
     """``kind_of_name`` of an expression's identifier."""
     return kind_of_name(identifier(expr))
-
-
-def is_param(expr: ast.AST | None) -> bool:
-    return kind(expr) in PARAM_KINDS
 
 
 _LR = re.compile(r"(lr|eta|alpha|learning_?rate|l_?rate|step_?size|learnrate|epsilon_?lr)(_\w+)?\d*")

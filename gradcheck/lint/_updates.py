@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import ast
 
-from gradcheck.lint._context import (LOOPS, Context, assigned_targets, end_position, is_reference,
-                                     position, sum_terms, text)
+from gradcheck.lint._context import (Context, assigned_targets, end_position, is_reference,
+                                     position, sum_terms)
 from gradcheck.lint._names import GRAD, PARAM_KINDS, identifier, is_learning_rate, kind, kind_of_name
 
 
@@ -83,11 +83,3 @@ def iterates_parameters(ctx: Context, func: ast.AST, stmt: ast.AST, name: str) -
                    if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript))):
                 return True
     return False
-
-
-def is_loop(node: ast.AST) -> bool:
-    return isinstance(node, LOOPS)
-
-
-def same_reference(a: ast.AST, b: ast.AST) -> bool:
-    return text(a) == text(b)

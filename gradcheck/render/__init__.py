@@ -1,1 +1,1 @@
-"""Renderers: turn findings and reports into text, JSON, HTML or SARIF; nothing else."""
+"""Renderers: ``Report -> str``, nothing else (text, json, html, sarif)."""

@@ -18,15 +18,17 @@ array and leaves the one in `self.weights` untouched.
 
 ## Example
 ```python
-for w, dw in zip(self.weights, grads):
-    w = w - lr * dw
+def update(self, grads, lr):
+    for w, dw in zip(self.weights, grads):
+        w = w - lr * dw
 ```
 
 Use instead:
 ```python
-for w, dw in zip(self.weights, grads):
-    w -= lr * dw                       # in place: updates the array in self.weights
-# or: self.weights = [w - lr * dw for w, dw in zip(self.weights, grads)]
+def update(self, grads, lr):
+    for w, dw in zip(self.weights, grads):
+        w -= lr * dw                   # in place: updates the array in self.weights
+    # or: self.weights = [w - lr * dw for w, dw in zip(self.weights, grads)]
 ```
 
 ## Known problems
@@ -79,12 +81,13 @@ def dead_updates(ctx: Context) -> Iterator[Violation]:
 
 def _lost_local(ctx: Context, stmt: ast.Assign, name: str) -> Iterator[Violation]:
     func = ctx.function_of(stmt)
-    if func is None or declared_outside(func, name):
+    scope = func if func is not None else ctx.tree
+    if func is not None and declared_outside(func, name):
         return
-    is_loop_var = iterates_parameters(ctx, func, stmt, name)
-    if not is_loop_var and kind_of_name(name) not in PARAM_KINDS:
-        return
-    if value_used_later(ctx, func, stmt, name):
+    is_loop_var = iterates_parameters(ctx, scope, stmt, name)
+    if not is_loop_var and (func is None or kind_of_name(name) not in PARAM_KINDS):
+        return  # at module level only loop variables: a global may be read by importers
+    if value_used_later(ctx, scope, stmt, name):
         return
     where = "the loop variable" if is_loop_var else "a local name"
     yield Violation(

@@ -70,8 +70,8 @@ def is_forward_name(name: str) -> bool:
 def forward_returns_none(ctx: Context) -> Iterator[Violation]:
     uses = _used_calls(ctx)
     for fn in ctx.functions():
-        if _is_stub(fn) or _own(fn, (ast.Yield, ast.YieldFrom, ast.Await)):
-            continue
+        if isinstance(fn, ast.AsyncFunctionDef) or _is_stub(fn) or _own(fn, (ast.Yield, ast.YieldFrom)):
+            continue  # coroutines and generators return objects, never None
         returns = [r for r in _own(fn, ast.Return) if r.value is not None
                    and not (isinstance(r.value, ast.Constant) and r.value.value is None)]
         by_name = is_forward_name(fn.name)
@@ -144,7 +144,10 @@ def _used_calls(ctx: Context) -> dict[ast.AST, list[ast.Call]]:
                 methods.setdefault(s.name, []).append(s)
     out: dict[ast.AST, list[ast.Call]] = {}
     for call in ctx.nodes(kind=ast.Call):
-        if isinstance(ctx.parent(call), (ast.Expr, ast.Return, ast.Lambda, ast.Await)):
+        user = ctx.parent(call)
+        while isinstance(user, ast.BoolOp):  # `check(a) and check(b)` as a statement
+            user = ctx.parent(user)
+        if isinstance(user, (ast.Expr, ast.Return, ast.Lambda, ast.Await)):
             continue  # value thrown away, or passed straight through to the caller's caller
         f = call.func
         target = None

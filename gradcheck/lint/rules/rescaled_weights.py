@@ -119,7 +119,7 @@ def rescaled_weights(ctx: Context) -> Iterator[Violation]:
         yield Violation(
             hit,
             title=f"{target} is multiplied by the momentum coefficient every update: "
-                  "the weights shrink towards zero whatever the gradient",
+                  "it shrinks towards zero whatever the gradient",
             fix="apply momentum to a velocity buffer: v = momentum * v - lr * grad; then param += v",
             confidence=0.85,
             evidence={"target": target, "term": text(hit) if hit is not stmt else text(stmt)},
