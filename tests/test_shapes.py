@@ -181,6 +181,6 @@ def test_cli_json_seed001():
 
     out = CliRunner().invoke(app, ["run", os.path.join(SEEDS, "seed001_eval_broadcast.py"), "--format", "json"])
     assert out.exit_code == 1
-    doc = json.loads(out.output)
+    doc = json.loads(out.stdout)  # stderr may carry the user's numpy warnings
     top = (doc["reports"][0] if "reports" in doc else doc)["findings"][0]
     assert top["cause"] == "eval-broadcast" and top["where"]["line"] > 0
