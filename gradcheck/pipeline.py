@@ -1,7 +1,8 @@
 """``check(model) -> Report``: model -> probes -> evidence -> causes -> findings -> rank.
 
 One direction: probes measure (never judge), causes judge evidence (never run
-user code), ``rank`` orders the findings. The model is left exactly as it was
+user code), the lint findings of the model's file join them
+(``rank.corroborate``), ``rank`` orders the findings. The model is left exactly as it was
 found: everything it can reach is snapshotted before and restored after, and
 the parameters are verified bit for bit.
 """
@@ -52,6 +53,10 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
     if after != before:
         changed = [k for k in before if after.get(k) != before[k]]
         raise RuntimeError(f"gradcheck failed to restore parameters {changed}: please report this bug.")
+    static, lint_check = lint_findings(model)
+    if lint_check is not None:
+        checks.append(lint_check)
+    findings = rank.corroborate(findings, static)
     findings = [f for f in findings if f.cause not in skip]
     report.findings = rank.rank(findings)
     report.checks, report.notes, report.extras = checks, notes, extras
@@ -61,6 +66,24 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
 
 def _quiet(stage: str) -> None:
     pass
+
+
+def lint_findings(model: Model) -> tuple[list[Finding], Check | None]:
+    """The static findings of the model's file (``gradcheck.lint.lint_file``), if both exist.
+
+    A model built in-process has no file, and gets none.
+    """
+    from gradcheck import lint
+
+    path = model.source
+    if not path or not str(path).endswith(".py"):
+        return [], None
+    t = time.perf_counter()
+    try:
+        found = list(lint.lint_file(path))
+    except Exception as e:  # noqa: BLE001 - a lint failure must not stop the run-time check
+        return [], Check("lint", "error", time.perf_counter() - t, f"{type(e).__name__}: {e}")
+    return found, Check("lint", "passed", time.perf_counter() - t, f"{len(found)} finding(s)")
 
 
 def _run(model: Model, *, seed: int, data: str | None, budget: float, progress: Callable[[str], None]):

@@ -39,6 +39,9 @@ class Session:
     calls: dict[str, int] = field(default_factory=dict)
     loss: str | None = None
     """The loss family the gradient belongs to, once the gradient probe decided it."""
+    reshaped: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)
+    """Gradients backward returned in another shape with the same entries (``(h,)`` for an
+    ``(h, 1)`` parameter), which the session reshaped: {name: (gradient shape, param shape)}."""
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
@@ -175,6 +178,7 @@ class Session:
             shape = np.shape(params[k])
             if g.shape != shape:
                 if g.size == int(np.prod(shape)) and g.squeeze().shape == np.empty(shape).squeeze().shape:
+                    self.reshaped.setdefault(k, (tuple(g.shape), tuple(shape)))
                     g = g.reshape(shape)
                 else:
                     raise BadReturn("backward", "shape",

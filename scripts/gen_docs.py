@@ -69,6 +69,35 @@ def write(root: str = ROOT) -> list[str]:
     return changed
 
 
+def refresh_readme(root: str = ROOT) -> bool:
+    """Re-run the README's pasted ``gradcheck run`` and paste its output again; True if it changed."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from gradcheck.cli import app
+
+    path = os.path.join(root, "README.md")
+    with open(path, encoding="utf-8") as f:
+        readme = f.read()
+    pat = re.compile(r"(```text\n\$ gradcheck run (\S+)\n)(.*?)(\n\$ echo \$\?\n)(\d)(\n```)", flags=re.S)
+    m = pat.search(readme)
+    if not m:
+        return False
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        r = CliRunner().invoke(app, ["run", m.group(2), "--color", "never"])
+    finally:
+        os.chdir(cwd)
+    new = readme[:m.start()] + m.group(1) + r.stdout.rstrip() + m.group(4) + str(r.exit_code) + m.group(6) \
+        + readme[m.end():]
+    if new != readme:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(new)
+    return new != readme
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only report stale pages; exit 1 if there are any")
@@ -81,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             print("run `python scripts/gen_docs.py` and commit docs/causes/")
         return 1 if bad else 0
     changed = write()
+    if refresh_readme():
+        changed.append("README.md (the pasted run)")
     for p in changed:
         print(f"wrote {p}")
     print(f"{len(expected())} pages in {OUT}/, {len(changed)} changed")
