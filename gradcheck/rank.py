@@ -14,12 +14,17 @@ _SEVERITY = {"error": 0, "warning": 1, "info": 2}
 # cause -> causes it explains (they rank below it when both are present)
 EXPLAINS: dict[str, tuple[str, ...]] = {
     "forward-returns-none": ("code-raises", "eval-broadcast"),
-    "unnormalized-inputs": ("saturated-activations", "learning-rate-too-large", "init-scale", "nan-inf"),
-    "positive-init": ("saturated-activations",),
+    "unnormalized-inputs": ("saturated-activations", "dead-relu", "learning-rate-too-large", "init-scale", "nan-inf"),
+    "positive-init": ("saturated-activations", "dead-relu"),
+    "symmetric-init": ("saturated-activations", "dead-relu", "positive-init", "init-scale"),
     "init-scale": ("saturated-activations", "dead-relu"),
+    "saturated-activations": ("learning-rate-too-small",),
+    "dead-relu": ("dead-updates",),
     "logits-not-probabilities": ("gradient-mismatch",),
+    "softmax-axis": ("gradient-mismatch",),
+    "target-range": ("saturated-activations",),
     "broadcast-shape": ("code-raises", "gradient-shape"),
-    "integer-overflow": ("unnormalized-inputs",),
+    "integer-overflow": ("unnormalized-inputs", "nan-inf"),
 }
 
 GENERIC = {"gradient-mismatch"}
