@@ -45,8 +45,10 @@ class Quantity:
 class Recorder:
     """Context manager recording hidden-sized arrays during one call of the forward."""
 
-    def __init__(self, sizes: set[int], n: int | None):
+    def __init__(self, sizes: set[int], n: int | None, skip: tuple = ()):
         self.sizes, self.n = set(sizes), n
+        self._skip = {id(a) for a in skip}
+        self._keep = list(skip)  # the skipped objects stay alive, so their ids stay theirs
         self._lib: dict[str, bool] = {}
         self.records: dict[tuple, np.ndarray] = {}
         self.order: dict[tuple, int] = {}
@@ -106,7 +108,8 @@ class Recorder:
 
     def _offer(self, fn: str, slot: str, v: Any, depth: int) -> None:
         if isinstance(v, np.ndarray):
-            if v.dtype.kind != "f" or len(self.records) >= _MAX_SITES or self._bytes > _MAX_BYTES:
+            if (v.dtype.kind != "f" or id(v) in self._skip or len(self.records) >= _MAX_SITES
+                    or self._bytes > _MAX_BYTES):
                 return
             r = self._shape_rows(np.asarray(v))
             if r is None:
@@ -127,9 +130,10 @@ class Recorder:
                     self._offer(fn, f"{slot}[{i}]", e, 1)
 
 
-def record(call: Callable[[], Any], sizes: set[int], n: int | None) -> Recorder:
-    """Run ``call()`` (one forward) and return what was recorded."""
-    rec = Recorder(sizes, n)
+def record(call: Callable[[], Any], sizes: set[int], n: int | None, skip: tuple = ()) -> Recorder:
+    """Run ``call()`` (one forward) and return what was recorded (``skip``: arrays to ignore, the
+    parameters: a bias has a hidden layer's shape but is not an activation)."""
+    rec = Recorder(sizes, n, skip)
     with rec:
         call()
     return rec

@@ -19,8 +19,8 @@ variables or store on ``self``. Each recorded quantity is then tied to a layer:
 
 With the reference it also measures what drives each layer's saturation (or
 dead ReLUs) by recomputing the layer with one thing changed: the inputs scaled
-to [0, 1], the layer's weights centred on zero, the weights redrawn at
-``normal(0, 1/sqrt(fan_in))``, and inputs and weights fixed together.
+to [0, 1], the layer's bias set to 0, its weights centred on zero, its weights
+redrawn at ``normal(0, 1/sqrt(fan_in))``, and inputs and weights fixed together.
 
 Cost: one forward pass on the batch under the profiler (n calls for the
 ``sample`` layout), plus reference forwards (no user code) for the drivers.
@@ -127,8 +127,10 @@ def classify(a: np.ndarray) -> str | None:
     lo, hi = float(a.min()), float(a.max())
     zeros = float(np.mean(a == 0))
     ones = float(np.mean(a == 1))
+    if lo == hi and lo not in (1.0, -1.0):
+        return None                # constant: nothing tells the activation apart (a dead ReLU is told by a == f(z))
     if lo >= 0 and hi <= 1:
-        if zeros >= 0.01 and zeros >= ones and zeros < 1:
+        if zeros >= 0.01 and zeros >= ones:
             return "relu"          # exact zeros: a sigmoid reaches 0 only below z = -745
         return "sigmoid"
     if lo >= -1 and hi <= 1 and lo < 0:
@@ -154,11 +156,16 @@ def _pick_batch_size(params: dict) -> int:
 
 def _capture_all(session, b: Batch, sizes: set[int]) -> list[_capture.Quantity]:
     layout = session.model.layout
+    params = session.params()
+    skip = tuple(v for v in params.values() if isinstance(v, np.ndarray))
     if layout == "sample":
-        recs = [_capture.record(lambda i=i: session.output(b.take([i])), sizes, None) for i in range(b.n)]
+        recs = [_capture.record(lambda i=i: session.output(b.take([i])), sizes, None, skip) for i in range(b.n)]
     else:
-        recs = [_capture.record(lambda: session.output(b), sizes, b.n)]
-    return _capture.quantities(recs, b.n)
+        recs = [_capture.record(lambda: session.output(b), sizes, b.n, skip)]
+    flat = [np.asarray(v, dtype=np.float64).reshape(-1) for v in params.values()]
+    # copies of a parameter (a bias broadcast over the batch is constant over the samples) are not activations
+    return [q for q in _capture.quantities(recs, b.n)
+            if not any(f.size == q.size and np.all(q.values == f) for f in flat)]
 
 
 def _close(x: np.ndarray, y: np.ndarray, rtol: float) -> bool:
@@ -190,7 +197,8 @@ def run(session, evidence) -> ActivationEvidence:
     ref = arch.reference(params=params)
     layers: list[LayerActivations] = []
     if ref is not None:
-        Xin = X / (arch.input_rescale or 1.0)
+        m, s = arch.input_transform or (0.0, 1.0)
+        Xin = (X - m) / s
         _, zs, acts = ref.forward(Xin, return_all=True)
         for l, h in enumerate(hidden_sizes, 1):
             z_ref, a_ref = zs[l - 1], acts[l]
@@ -271,20 +279,23 @@ def _drivers(ref, arch, params: dict, X: np.ndarray, layer: int, kind: str, seed
         "weights centred": W - W.mean(),
         "weights at 1/sqrt(fan_in)": rng.normal(0.0, 1.0 / np.sqrt(fan_in), W.shape),
     }
+    zero_bias = bool(np.any(bias != 0))
     scale = float(np.max(np.abs(X))) if X.size else 1.0
     inputs = {"as given": X}
     if scale > 1.5:
         inputs["inputs scaled to [0, 1]"] = X / scale
 
-    def frac(Xc: np.ndarray, Wc: np.ndarray | None) -> float:
+    def frac(Xc: np.ndarray, Wc: np.ndarray | None, bc: np.ndarray | None = None) -> float:
         p = list(base)
-        if Wc is not None:
-            p[l] = (Wc, bias)
+        if Wc is not None or bc is not None:
+            p[l] = (W if Wc is None else Wc, bias if bc is None else bc)
         net = MLP.from_params(p, hidden=ref.hidden, output=ref.output, loss=ref.loss_name, bias=ref.bias)
         _, _, acts = net.forward(Xc, return_all=True)
         return bad_fraction(kind, acts[layer])
 
     out = {"now": frac(X, None)}
+    if zero_bias:
+        out["bias at 0"] = frac(X, None, np.zeros_like(bias))
     for iname, Xc in inputs.items():
         if iname != "as given":
             out[iname] = frac(Xc, None)

@@ -8,9 +8,12 @@ network on the same weights (``reference.identify``). Names never decide
 anything here; they only break ties between identically shaped arrays.
 
 It also measures whether the forward consumes its inputs as ``data()`` gives
-them: the reference fed the raw batch must reproduce the user's output. When it
-does not but the reference fed ``X / c`` does (c = 255, 256 or the batch
-maximum), the forward rescales its inputs itself (``input_rescale = c``).
+them: the reference fed the raw batch must reproduce the user's output. When
+the inputs are large (max |x| > 1.5) and the plain comparison fails, the
+usual in-forward normalisations are tried: ``(X - m) / s`` for (m, s) = (0, 255),
+(0, 256), (0, max), (127.5, 127.5), (128, 128) and (mean, std) of the data.
+One that reproduces the output means the forward normalises its inputs itself
+(``input_transform = (m, s)``).
 
 Cost: one identification (about 24 rows through the forward) and two or three
 forward passes on a batch. Probes that need layer sizes, fan-ins or the
@@ -51,8 +54,8 @@ class ArchitectureEvidence:
     """The reference with these activations reproduces the user's forward."""
     matched_on_data: bool
     """...also on the batch exactly as the data gives it (not only on gradcheck's probe inputs)."""
-    input_rescale: float | None
-    """The forward divides its inputs by this number itself (e.g. 255), when it does."""
+    input_transform: tuple[float, float] | None
+    """(m, s) when the forward computes on ``(X - m) / s`` itself (e.g. (0, 255)); None otherwise."""
     departs: str | None
     """When not matched: where the forward departs (a key of ``reference.DEPARTURES``)."""
     n_in: int
@@ -116,30 +119,37 @@ def run(session, evidence) -> ArchitectureEvidence:
     b = session.batch(16)
     X = np.asarray(b.X, dtype=np.float64)
     scale = float(np.max(np.abs(X))) if X.size else 0.0
+    data = np.asarray(session.data.X, dtype=np.float64)
+    transforms = []
+    if scale > 1.5 and np.all(np.isfinite(X)):
+        cands = [(0.0, 255.0), (0.0, 256.0), (0.0, scale), (127.5, 127.5), (128.0, 128.0),
+                 (float(data.mean()), float(data.std()))]
+        transforms = list(dict.fromkeys((m, s) for m, s in cands if s > 0))
     try:
         arch = identify(mapping, fwd, params, seed=session.seed)
-        rescale = None
-        if not arch.matched and scale > 1.5 and np.all(np.isfinite(X)):
-            for c in sorted({255.0, 256.0, scale}):
-                alt = identify(mapping, lambda Xr, c=c: fwd(Xr * c), params, seed=session.seed)
+        transform = None
+        if not arch.matched:
+            for m, s in transforms:
+                alt = identify(mapping, lambda Xr, m=m, s=s: fwd(Xr * s + m), params, seed=session.seed)
                 if alt.matched:
-                    arch, rescale = alt, c
+                    arch, transform = alt, (m, s)
                     break
         on_data = False
         if arch.matched:
             ref = arch.reference(params=params)
             user = fwd(X)
             tol = _tolerance(params, user)
-            on_data = bool(np.max(np.abs(ref.forward(X / (rescale or 1.0)) - user)) <= tol)
-            if not on_data and rescale is None and scale > 1.5:
-                for c in sorted({255.0, 256.0, scale}):
-                    if np.max(np.abs(ref.forward(X / c) - user)) <= tol:
-                        rescale = c
+            m, s = transform or (0.0, 1.0)
+            on_data = bool(np.max(np.abs(ref.forward((X - m) / s) - user)) <= tol)
+            if not on_data and transform is None:
+                for m, s in transforms:
+                    if np.max(np.abs(ref.forward((X - m) / s) - user)) <= tol:
+                        transform = (m, s)
                         break
     except (UserCodeError, BadReturn) as e:
         notes.append(f"activations not identified: the forward failed on gradcheck's probe inputs ({e})")
-        return ArchitectureEvidence(hidden=(), output=None, matched=False, matched_on_data=False, input_rescale=None,
-                                    departs=None, notes=tuple(notes), mapping=mapping, **base)
+        return ArchitectureEvidence(hidden=(), output=None, matched=False, matched_on_data=False,
+                                    input_transform=None, departs=None, notes=tuple(notes), mapping=mapping, **base)
     notes += list(arch.notes)
     output = arch.output if arch.matched else None
     if arch.departs == "output-activation":
@@ -147,11 +157,12 @@ def run(session, evidence) -> ArchitectureEvidence:
         if output:
             notes.append(f"the output activation is {output} (outside the reference network's identity, "
                          f"sigmoid and softmax)")
-    if rescale:
-        notes.append(f"the forward divides its inputs by {rescale:g} itself")
+    if transform:
+        m, s = transform
+        notes.append(f"the forward normalises its inputs itself: (x - {m:g}) / {s:g}")
     known = arch.matched or arch.departs == "output-activation"  # the hidden layers agree with the reference
     return ArchitectureEvidence(hidden=tuple(arch.hidden) if known else (), output=output, matched=arch.matched,
-                                matched_on_data=on_data, input_rescale=rescale, departs=arch.departs,
+                                matched_on_data=on_data, input_transform=transform, departs=arch.departs,
                                 notes=tuple(notes), mapping=mapping, architecture=arch, **base)
 
 

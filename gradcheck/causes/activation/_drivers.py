@@ -5,6 +5,7 @@ from gradcheck.causes._where import fmt, pct
 
 LABELS = {
     "inputs scaled to [0, 1]": "inputs scaled to [0, 1]",
+    "bias at 0": "bias at 0",
     "weights centred": "{w} centred on 0",
     "weights at 1/sqrt(fan_in)": "{w} redrawn at std 1/sqrt({fan_in})",
     "inputs scaled to [0, 1] and weights centred": "inputs scaled and {w} centred",

@@ -37,6 +37,8 @@ W1 = np.random.randn(784, 30) / np.sqrt(784)
   rate. Nielsen's book network (``randn`` weights, 784 inputs) sits at about
   65 % and still trains to ~95 %, which is why the line is not lower.
 - warning from 50 %: learning is slowed (half the gradient signal is lost), not stopped.
+- a bias is named as a driver when its mean is 2 or more in size: σ(2) = 0.88
+  before any input arrives.
 
 ## Confidence
 Error: 0.85 at 90 % saturated, rising linearly to 0.95 at 100 %; times 0.85
@@ -50,6 +52,7 @@ from gradcheck.report import Finding
 
 ERROR_AT = 0.90
 WARN_AT = 0.50
+BIAS_PUSH = 2.0
 
 
 def _bounds(kind: str) -> str:
@@ -82,15 +85,23 @@ def judge(ev):
         zl = zline(L)
         if zl:
             detail.append(zl)
-        causes_seen = []
-        if inputs is not None and L.layer == 1 and inputs.x.abs_p99 > 10:
+        causes_seen, fixes_for = [], []
+        raw_inputs = inputs is not None and L.layer == 1 and inputs.x.abs_p99 > 10
+        if raw_inputs:
             causes_seen.append(f"inputs range {inputs.x.range_text}")
+            fixes_for.append("scale the inputs to [0, 1] (X / 255.0 for pixels)")
         if w is not None:
+            if w.bias_mean is not None and abs(w.bias_mean) >= BIAS_PUSH:
+                causes_seen.append(f"bias {w.bias} starts at {fmt(w.bias_mean)} on average")
+                fixes_for.append(f"start the bias {w.bias} at 0")
             if w.frac_pos >= 0.99 or w.frac_neg >= 0.99:
                 causes_seen.append(f"all of {w.name} {'positive' if w.frac_pos >= 0.99 else 'negative'} "
                                    f"(mean {fmt(w.mean)})")
+                fixes_for.append(f"draw {w.name} centred on 0")
             if w.scale_ratio > 3:
                 causes_seen.append(f"{w.name} std {fmt(w.rms)} is {w.scale_ratio:.0f}x 1/sqrt({w.fan_in})")
+            if w.scale_ratio > 3 or w.frac_pos >= 0.99 or w.frac_neg >= 0.99:
+                fixes_for.append(f"draw {w.name} as np.random.randn{w.shape} / np.sqrt({w.fan_in})")
         if causes_seen:
             detail.append("drivers: " + "; ".join(causes_seen))
         dl = driver_line(L, w.name if w else (L.weight or "W"), w.fan_in if w else None, "saturated")
@@ -99,11 +110,9 @@ def judge(ev):
         if L.source == "captured" and L.sites:
             detail.append(f"read from {', '.join(L.sites[:2])}")
         helps = fixes(L, WARN_AT)
-        if inputs is not None and L.layer == 1 and inputs.x.abs_p99 > 10:
-            fix = "scale the inputs to [0, 1] (X / 255.0 for pixels) and draw weights as np.random.randn(n_in, n_out) / np.sqrt(n_in)"
-        else:
-            fix = (f"initialise {w.name if w else 'the weights'} with mean 0 and std 1/sqrt(fan_in) "
-                   f"(np.random.randn(...) / np.sqrt({w.fan_in if w else 'n_in'}))")
+        fix = ("; ".join(dict.fromkeys(fixes_for)) if fixes_for else
+               f"initialise {w.name if w else 'the weights'} with mean 0 and std 1/sqrt(fan_in) "
+               f"(np.random.randn(...) / np.sqrt({w.fan_in if w else 'n_in'})) and the biases at 0")
         out.append(Finding(
             cause="saturated-activations", severity="error" if error else "warning", confidence=conf,
             title=title,

@@ -4,8 +4,9 @@
 Measures the inputs exactly as the model's ``data()`` gives them (or the data
 file): range, mean, spread and the 99th percentile of ``|x|``. When that
 percentile is above 10, the network sees raw-scale values. It stays silent
-when the forward rescales its inputs itself (the architecture probe finds that
-the reference reproduces the user's output from ``X / 255``). It reports the
+when the forward normalises its inputs itself (the architecture probe finds that
+the reference reproduces the user's output from ``X / 255``, ``(X - 127.5) / 127.5``
+or the data standardised). It reports the
 effect on the first hidden layer (saturated sigmoids/tanh, dead ReLUs) and how
 much of it goes away when only the inputs are scaled to [0, 1].
 
@@ -34,8 +35,12 @@ X = np.array(images, dtype=float) / 255.0  # 0..1
   tails perhaps 5); 0-255 pixels give 254. The percentile, not the maximum,
   so that one outlier does not decide.
 
-## Confidence
-0.95 when the first hidden layer is measurably broken (90 % or more of its
+## Severity and confidence
+An error when the forward is known to use the values unscaled (the reference
+network fed the raw batch reproduces the user's output) or the first layer is
+measurably broken; otherwise a warning (0.6): the forward departs from every
+reference network, so it may normalise its inputs in a way gradcheck cannot
+see. Confidence of the error: 0.95 when the first hidden layer is measurably broken (90 % or more of its
 sigmoid/tanh values saturated, or half its ReLUs dead) and scaling the inputs
 changes that; 0.9 when it is broken but scaling the inputs alone does not
 repair it (another cause, e.g. positive-init, also drives it); 0.8 when the
@@ -57,13 +62,13 @@ def judge(ev):
     if not x.finite or x.abs_p99 <= P99_LIMIT:
         return []
     arch = ev.get("architecture")
-    if arch is not None and arch.input_rescale:
+    if arch is not None and arch.input_transform:
         return []
     acts = ev.get("activations")
     L = acts.layers[0] if acts is not None and acts.layers and acts.layers[0].layer == 1 else None
     pixels = x.whole_numbers and x.min >= 0 and x.max <= 255
     what = "0-255 pixel values" if pixels else "raw-scale values"
-    conf, detail, bad, scaled = 0.8, [], None, None
+    conf, detail, bad, scaled, broken = 0.8, [], None, None, False
     if L is not None and L.kind in ("sigmoid", "tanh", "relu"):
         from gradcheck.probes.activations import bad_fraction
 
@@ -80,13 +85,23 @@ def judge(ev):
             detail.append(f"layer-1 pre-activations: mean {fmt(float(L.z.mean()))}, std {fmt(float(L.z.std()))}")
     detail.insert(0, f"{x.dtype} inputs from {inp.source}: min {fmt(x.min)}, max {fmt(x.max)}, "
                      f"mean {fmt(x.mean)}, std {fmt(x.std)}, 99th percentile of |x| {fmt(x.abs_p99)}")
+    consumed = bool(arch is not None and arch.matched_on_data)
+    severity = "error"
+    if consumed:
+        detail.append("the forward uses these values as they are (the reference network fed the same raw batch "
+                      "reproduces its output)")
+    elif not broken:
+        severity, conf = "warning", 0.6
+        detail.append("gradcheck could not confirm that the forward uses them unscaled (it does not match the "
+                      "reference network) and the first layer looks healthy")
     fix = ("divide the inputs by 255 where the data is loaded (X = X / 255.0), so they lie in [0, 1]" if pixels else
            "standardise each input feature where the data is loaded: X = (X - X.mean(0)) / (X.std(0) + 1e-8)")
     return [Finding(
-        cause="unnormalized-inputs", severity="error", confidence=conf,
+        cause="unnormalized-inputs", severity=severity, confidence=conf,
         title=f"inputs range {x.range_text} ({what}); the network expects values of order 1",
         evidence={"source": inp.source, "dtype": x.dtype, "min": x.min, "max": x.max, "mean": x.mean, "std": x.std,
                   "abs_p99": x.abs_p99, "whole_numbers": x.whole_numbers,
-                  "layer1_bad_fraction": bad, "layer1_bad_fraction_inputs_scaled": scaled},
+                  "layer1_bad_fraction": bad, "layer1_bad_fraction_inputs_scaled": scaled,
+                  "used_unscaled": consumed},
         where=data_site(ev.session), fix=fix, detail=tuple(detail),
     )]
