@@ -14,17 +14,20 @@ _SEVERITY = {"error": 0, "warning": 1, "info": 2}
 # cause -> causes it explains (they rank below it when both are present)
 EXPLAINS: dict[str, tuple[str, ...]] = {
     "forward-returns-none": ("code-raises", "eval-broadcast"),
-    "unnormalized-inputs": ("saturated-activations", "dead-relu", "learning-rate-too-large", "init-scale", "nan-inf"),
-    "positive-init": ("saturated-activations", "dead-relu"),
-    "symmetric-init": ("saturated-activations", "dead-relu", "positive-init", "init-scale"),
-    "init-scale": ("saturated-activations", "dead-relu"),
-    "saturated-activations": ("learning-rate-too-small",),
-    "dead-relu": ("dead-updates",),
+    # inputs, initialisation, activations, capacity, sample leakage (a failed overfit follows from each)
+    "unnormalized-inputs": ("saturated-activations", "dead-relu", "learning-rate-too-large", "init-scale", "nan-inf",
+                            "cannot-overfit"),
+    "integer-overflow": ("unnormalized-inputs", "nan-inf", "cannot-overfit"),
+    "target-range": ("saturated-activations", "cannot-overfit"),
+    "positive-init": ("saturated-activations", "dead-relu", "cannot-overfit"),
+    "symmetric-init": ("saturated-activations", "dead-relu", "positive-init", "init-scale", "cannot-overfit"),
+    "init-scale": ("saturated-activations", "dead-relu", "cannot-overfit"),
+    "saturated-activations": ("learning-rate-too-small", "cannot-overfit"),
+    "dead-relu": ("dead-updates", "cannot-overfit"),
+    "bottleneck-layer": ("cannot-overfit",),
+    "softmax-axis": ("gradient-mismatch", "cannot-overfit"),
     "logits-not-probabilities": ("gradient-mismatch",),
-    "softmax-axis": ("gradient-mismatch",),
-    "target-range": ("saturated-activations",),
     "broadcast-shape": ("code-raises", "gradient-shape"),
-    "integer-overflow": ("unnormalized-inputs", "nan-inf"),
 }
 
 GENERIC = {"gradient-mismatch"}

@@ -209,3 +209,30 @@ def test_integer_overflow_fixture_names_the_forward():
     f = r.findings[0]
     assert f.where.function and f.where.function.endswith("forward")
     assert f.evidence["output_diff"] > 1e-3
+
+
+def with_unmappable_param(m):
+    """A 0-D parameter stops the layer mapping: only the forward's own arrays are left."""
+    net, temp, bk = m.net, np.array(1.0), m.net.backward
+    m.params = lambda: {**net.params(), "temp": temp}
+    m.backward = lambda X, Y: {**bk(X, Y), "temp": np.array(0.0)}
+    return m
+
+
+@pytest.mark.parametrize("layout", ["rows", "sample"])
+def test_dead_relu_found_from_captured_arrays_when_layers_cannot_be_mapped(layout):
+    m = with_unmappable_param(mlp(layout=layout, hidden="relu"))
+    m.net.b1[...] = -3.0
+    r = gradcheck.check(m)
+    f = next(f for f in r.findings if f.cause == "dead-relu")
+    assert f.severity == "error" and f.evidence["dead_units"] == 20 and f.evidence["source"] == "captured"
+    assert any("read from the arrays the forward computes" in n for n in r.notes)
+
+
+def test_saturation_found_from_captured_arrays_when_layers_cannot_be_mapped():
+    m = with_unmappable_param(mlp(layout="columns", hidden="tanh"))
+    m.net.W1 *= 200
+    r = gradcheck.check(m)
+    f = next(f for f in r.findings if f.cause == "saturated-activations")
+    assert f.severity == "error" and f.evidence["saturated_fraction"] > 0.9
+    assert f.evidence["source"] == "captured" and f.evidence["kind_from"] in ("pairing", "values")

@@ -220,6 +220,8 @@ def run(session, evidence) -> ActivationEvidence:
                                "network and the forward keeps no hidden-layer arrays gradcheck can see")
         notes.append("hidden activations read from the arrays the forward computes (not verified by the "
                      "reference network)")
+        evidence.notes.append(notes[-1] + ": " + ", ".join(
+            f"layer {L.layer} {L.kind or 'unknown'} ({L.sites[0] if L.sites else '?'})" for L in layers))
     return ActivationEvidence(n=b.n, layers=layers, output_kind=arch.output, output=output,
                               captured=len(quants), input_scale=float(np.max(np.abs(X))) if X.size else 0.0,
                               notes=tuple(notes))

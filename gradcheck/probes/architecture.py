@@ -106,6 +106,8 @@ def run(session, evidence) -> ArchitectureEvidence:
         mapping = map_params(params, session.model.layout, n_in=n_in, n_out=n_out)
     except MappingError as e:
         notes.append(f"parameters not mapped onto layers: {e}")
+        evidence.notes.append(f"layer sizes unknown ({e}); activations and initialisation are judged from "
+                              f"the shapes and the forward's own arrays")
         return ArchitectureEvidence((), (), (), {}, {}, (), None, False, False, None, None, n_in, n_out,
                                     tuple(notes))
     notes += list(mapping.notes)
@@ -160,6 +162,7 @@ def run(session, evidence) -> ArchitectureEvidence:
     if transform:
         m, s = transform
         notes.append(f"the forward normalises its inputs itself: (x - {m:g}) / {s:g}")
+        evidence.notes.append(notes[-1])
     known = arch.matched or arch.departs == "output-activation"  # the hidden layers agree with the reference
     return ArchitectureEvidence(hidden=tuple(arch.hidden) if known else (), output=output, matched=arch.matched,
                                 matched_on_data=on_data, input_transform=transform, departs=arch.departs,
