@@ -54,9 +54,11 @@ def stats(a: np.ndarray) -> ValueStats:
         nan = float("nan")
         return ValueStats(str(a.dtype), x.shape[0], x.shape[1] if x.ndim == 2 else 0, nan, nan, nan, nan, nan,
                           False, 0.0, False)
+    rows = x[:: max(1, x.shape[0] // 400)]  # the percentile on ~400 evenly spaced samples is plenty
+    sub = rows[np.isfinite(rows)]
     return ValueStats(
         dtype=str(a.dtype), n=x.shape[0], features=x.shape[1], min=float(fin.min()), max=float(fin.max()),
-        mean=float(fin.mean()), std=float(fin.std()), abs_p99=float(np.percentile(np.abs(fin), 99)),
+        mean=float(fin.mean()), std=float(fin.std()), abs_p99=float(np.percentile(np.abs(sub if sub.size else fin), 99)),
         whole_numbers=bool(np.all(fin == np.round(fin))), frac_zero=float(np.mean(fin == 0)),
         finite=bool(fin.size == x.size),
     )

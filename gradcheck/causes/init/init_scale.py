@@ -37,9 +37,13 @@ W2 = np.random.randn(30, 10) / np.sqrt(30)
 - error when the layer is broken and this matrix is why: 90 % or more of its
   sigmoid/tanh values saturated (or 50 % of its ReLUs dead) with the ratio
   above 20, and redrawing the matrix at 1/sqrt(fan_in) alone brings that
-  under 50 %; or a ratio below 0.01 with the layer's pre-activations spread
-  under 0.01 (each unit's input varies by less than 0.01 from sample to
-  sample: every unit sits at one point whatever the input).
+  under 50 %; or, for a sigmoid layer, a ratio below 0.01 with the layer's
+  pre-activations spread under 0.01 (each unit's input varies by less than
+  0.01 from sample to sample: every unit sits at 0.5 whatever the input, and
+  the next layer sees a constant). Tiny ReLU and tanh layers are only a
+  warning: both are nearly linear around 0, so small weights scale the signal
+  down without erasing it (CS231n's ``1e-4 * randn`` two-layer ReLU net
+  trains).
 - matrices with a fan-in of 1 or entries of one tiny spread (that is
   ``symmetric-init``) are left out.
 
@@ -89,7 +93,7 @@ def judge(ev):
                 zs = float(L.z.std(axis=0).mean())
                 detail.append(f"layer-{L.layer} pre-activations: mean {fmt(float(L.z.mean()))}, spread over "
                               f"the samples {fmt(zs)} per unit")
-                if not big and r < TINY and zs < SPREAD_TINY:
+                if not big and r < TINY and zs < SPREAD_TINY and L.kind == "sigmoid":
                     error = True
         effect = "saturates or kills the units" if big else "shrinks the signal and the gradients"
         out.append(Finding(
