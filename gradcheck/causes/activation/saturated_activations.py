@@ -97,11 +97,11 @@ def judge(ev):
             if w.frac_pos >= 0.99 or w.frac_neg >= 0.99:
                 causes_seen.append(f"all of {w.name} {'positive' if w.frac_pos >= 0.99 else 'negative'} "
                                    f"(mean {fmt(w.mean)})")
-                fixes_for.append(f"draw {w.name} centred on 0")
             if w.scale_ratio > 3:
-                causes_seen.append(f"{w.name} std {fmt(w.rms)} is {w.scale_ratio:.0f}x 1/sqrt({w.fan_in})")
+                causes_seen.append(f"{w.name} rms {fmt(w.rms)} is {w.scale_ratio:.0f}x 1/sqrt({w.fan_in})")
             if w.scale_ratio > 3 or w.frac_pos >= 0.99 or w.frac_neg >= 0.99:
-                fixes_for.append(f"draw {w.name} as np.random.randn{w.shape} / np.sqrt({w.fan_in})")
+                fixes_for.append(f"draw {w.name} centred on 0 with std 1/sqrt(fan_in): "
+                                 f"np.random.randn{w.shape} / np.sqrt({w.fan_in})")
         if causes_seen:
             detail.append("drivers: " + "; ".join(causes_seen))
         dl = driver_line(L, w.name if w else (L.weight or "W"), w.fan_in if w else None, "saturated")

@@ -82,11 +82,15 @@ def judge(ev):
             label = "dead" if L.kind == "relu" else "saturated"
             bad = bad_fraction(L.kind, L.a)
             redrawn = L.drivers.get("weights at 1/sqrt(fan_in)")
-            line = f"layer-{L.layer} {L.kind}s {label}: {pct(bad)}"
-            if redrawn is not None:
-                line += f"; with {w.name} redrawn at 1/sqrt({w.fan_in}): {pct(redrawn)}"
-            detail.append(line)
             broken = bad >= (0.5 if L.kind == "relu" else 0.9)
+            if big:
+                line = f"layer-{L.layer} {L.kind}s {label}: {pct(bad)}"
+                if redrawn is not None:
+                    line += f"; with {w.name} redrawn at 1/sqrt({w.fan_in}): {pct(redrawn)}"
+                detail.append(line)
+            else:
+                detail.append(f"layer-{L.layer} {L.kind}s vary by {fmt(float(L.a.std(axis=0).mean()))} from sample "
+                              f"to sample (per unit, on average): nearly the same value for every input")
             if big and broken and redrawn is not None and redrawn < 0.5:
                 error = True
             if L.z is not None:

@@ -52,6 +52,19 @@ CV_LIMIT = 0.25
 CONSTANT = 0.05
 
 
+def constant(w) -> bool:
+    """Every entry the same (up to float round-off)."""
+    return w.std <= 1e-9 * abs(w.mean)
+
+
+def describe(w) -> str:
+    if w.max_abs == 0:
+        return f"{w.name} {w.shape}: all zero"
+    if constant(w):
+        return f"{w.name} {w.shape}: every entry {fmt(w.mean)}"
+    return f"{w.name} {w.shape}: mean {fmt(w.mean)}, std {fmt(w.std)}"
+
+
 @cause("symmetric-init", requires=("init",))
 def judge(ev):
     init = ev["init"]
@@ -63,31 +76,33 @@ def judge(ev):
         nxt = by_layer.get(layer + 1)
         name = w.name if w else f"layer {layer}"
         zero = w is not None and w.max_abs == 0
-        what = "all zero" if zero else ("constant" if w is not None and w.std == 0 else "copies")
+        what = "all zero" if zero else ("constant" if w is not None and constant(w) else "repeated units")
         out.append(Finding(
             cause="symmetric-init", severity="error", confidence=0.95,
             title=f"the {units} units of hidden layer {layer} start as {distinct} distinct "
                   f"unit{'s' * (distinct != 1)}: same incoming weights, bias and outgoing weights "
                   f"({name} {what}), so they get the same gradient and stay identical",
             evidence={"param": name, "layer": layer, "units": units, "distinct_units": distinct,
-                      "weights_zero": zero},
+                      "weights_zero": zero, "outgoing": nxt.name if nxt else None},
             where=construction(ev.session, param=name, layer=layer),
             fix=f"draw {name} at random, centred on zero: np.random.randn{w.shape if w else '(...)'}"
                 f" / np.sqrt({w.fan_in if w else 'fan_in'}); zeros are fine for biases, not for weights",
-            detail=tuple(d for d in (
-                f"{name}: mean {fmt(w.mean)}, std {fmt(w.std)}" if w else None,
-                f"{nxt.name}: mean {fmt(nxt.mean)}, std {fmt(nxt.std)}" if nxt else None) if d),
+            detail=tuple(describe(v) for v in (w, nxt) if v is not None),
         ))
-    seen = {f.evidence["param"] for f in out}
+    # a matrix already shown as part of an exact-copies finding is not reported again
+    seen = {f.evidence[k] for f in out for k in ("param", "outgoing") if f.evidence.get(k)}
     for w in init.weights.values():
         if w.name in seen or w.n < 2 or w.mean == 0 or w.cv >= CV_LIMIT:
             continue
         conf = 0.9 if w.cv < CONSTANT else 0.8
         sign = "negative" if w.mean < 0 else "positive"
-        value = f"constant {fmt(w.mean)}" if w.std == 0 else f"mean {fmt(w.mean)}, std {fmt(w.std)}"
-        detail = [f"std / |mean| = {fmt(w.cv)}: 95 % of the entries within ±{fmt(2 * w.std)} of {fmt(w.mean)}, "
-                  f"all {sign}" if w.std > 0 else f"every entry equals {fmt(w.mean)}"]
-        if w.units > 1:
+        value = f"constant {fmt(w.mean)}" if constant(w) else f"mean {fmt(w.mean)}, std {fmt(w.std)}"
+        detail = [f"every entry equals {fmt(w.mean)}" if constant(w) else
+                  f"std / |mean| = {fmt(w.cv)}: 95 % of the entries within ±{fmt(2 * w.std)} of {fmt(w.mean)}, "
+                  f"all {sign}"]
+        if constant(w):
+            pass
+        elif w.units > 1:
             detail.append(f"its {w.units} units differ from their average by {fmt(w.unit_spread)} of it "
                           f"(a zero-mean init: much more than 1)")
         else:
