@@ -37,7 +37,9 @@ W2 = np.random.randn(10, 30) / np.sqrt(30)
   within ±50 % of the common value. A matrix of zeros has no mean to compare
   with and is judged by the exact-copies check (a zero *output* layer on top
   of random hidden layers is a common, harmless choice).
-- matrices with at least 2 entries.
+- near copies need at least 10 entries: for n zero-mean random entries,
+  ``std < 0.25 |mean|`` means a t statistic above 4·sqrt(n - 1); with 2 entries
+  that happens 16 % of the time by chance, with 10 about once in a million.
 
 ## Confidence
 0.95 for exact copies (observed, and the maths says they stay copies).
@@ -50,6 +52,7 @@ from gradcheck.report import Finding
 
 CV_LIMIT = 0.25
 CONSTANT = 0.05
+MIN_ENTRIES = 10
 
 
 def constant(w) -> bool:
@@ -92,7 +95,7 @@ def judge(ev):
     # a matrix already shown as part of an exact-copies finding is not reported again
     seen = {f.evidence[k] for f in out for k in ("param", "outgoing") if f.evidence.get(k)}
     for w in init.weights.values():
-        if w.name in seen or w.n < 2 or w.mean == 0 or w.cv >= CV_LIMIT:
+        if w.name in seen or w.n < MIN_ENTRIES or w.mean == 0 or w.cv >= CV_LIMIT:
             continue
         conf = 0.9 if w.cv < CONSTANT else 0.8
         sign = "negative" if w.mean < 0 else "positive"
