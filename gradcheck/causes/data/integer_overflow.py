@@ -62,7 +62,8 @@ def judge(ev):
         parts = " and ".join("output" if r == "forward" else "gradient" for r in where_out)
         return [Finding(
             cause="integer-overflow", severity="error", confidence=0.95,
-            title=f"{x.dtype} inputs: the {parts} changes when the same values are given as float64 "
+            title=f"{x.dtype} inputs: the {parts} {'change' if len(where_out) > 1 else 'changes'} when the same "
+                  f"values are given as float64 "
                   f"(relative difference {fmt(d)}): integer arithmetic wrapped or truncated",
             evidence={"dtype": x.dtype, "dtype_range": rng, "output_diff": out_d, "gradient_diff": grad_d,
                       "min": x.min, "max": x.max},

@@ -99,7 +99,10 @@ def judge(ev):
                               f"the samples {fmt(zs)} per unit")
                 if not big and r < TINY and zs < SPREAD_TINY and L.kind == "sigmoid":
                     error = True
-        effect = "saturates or kills the units" if big else "shrinks the signal and the gradients"
+        if big:
+            effect = "saturates or kills the units" if error else "pushes the units toward saturation"
+        else:
+            effect = "erases the input signal" if error else "shrinks the signal and the gradients"
         out.append(Finding(
             cause="init-scale", severity="error" if error else "warning", confidence=0.85 if error else 0.5,
             title=f"{w.name} starts with rms {fmt(w.rms)}, {fmt(r)}x 1/sqrt({w.fan_in}): "
