@@ -8,6 +8,7 @@ the parameters are verified bit for bit.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -25,7 +26,8 @@ class CheckImpossible(Exception):
 
 
 def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
-          target: str | None = None, skip: tuple[str, ...] = ()) -> Report:
+          target: str | None = None, skip: tuple[str, ...] = (),
+          progress: Callable[[str], None] | None = None) -> Report:
     """Run every probe and cause on ``model`` and return the ranked Report.
 
     Args:
@@ -35,13 +37,15 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
         budget: seconds one call of the user's code may take before it is stopped.
         target: label for the report (default: the model's name).
         skip: cause names to leave out (like a suppressed health check).
+        progress: called with the name of each stage as it starts (for a progress display).
     """
     np_state = np.random.get_state()
     report = Report(target=target or model.label, seed=seed)
     try:
         before = state.fingerprint(model.get_params())
         with state.preserved(model):
-            findings, checks, notes, extras = _run(model, seed=seed, data=data, budget=budget)
+            findings, checks, notes, extras = _run(model, seed=seed, data=data, budget=budget,
+                                                   progress=progress or _quiet)
         after = state.fingerprint(model.get_params())
     finally:
         np.random.set_state(np_state)
@@ -55,9 +59,14 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
     return report
 
 
-def _run(model: Model, *, seed: int, data: str | None, budget: float):
+def _quiet(stage: str) -> None:
+    pass
+
+
+def _run(model: Model, *, seed: int, data: str | None, budget: float, progress: Callable[[str], None]):
     checks: list[Check] = []
     t0 = time.perf_counter()
+    progress("data")
     np.random.seed(seed)
     try:
         session = prepare(model, seed=seed, data_path=data, budget=budget)
@@ -78,6 +87,7 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float):
             checks.append(Check(name, "skipped", 0.0, f"needs {', '.join(missing)}"))
             continue
         t = time.perf_counter()
+        progress(name)
         try:
             evidence.items[name] = mod.run(session, evidence)
             status, note = "passed", ""
@@ -87,11 +97,12 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float):
             evidence.failures[name] = e
             status, note = "error", str(e)
         checks.append(Check(name, status, time.perf_counter() - t, note))
+    progress("causes")
     findings = judge(evidence)
     failed = {f.cause for f in findings if f.severity == "error"}
     checks = [Check(c.name, "failed" if c.status == "passed" and _probe_failed(c.name, failed) else c.status,
                     c.seconds, c.note) for c in checks]
-    return findings, checks, evidence.notes, getattr(evidence, "extras", {})
+    return findings, checks, evidence.notes, evidence.extras
 
 
 def _probe_failed(probe: str, failed_causes: set[str]) -> bool:

@@ -55,6 +55,32 @@ class Session:
     def source(self) -> str | None:
         return self.model.source or self.location("forward")[0]
 
+    def param_map(self):
+        """The user's parameters as reference layers (``reference.mapping.ParamMap``), or None.
+
+        Computed once per session from the shapes, the data's feature count and the
+        number of outputs.
+        """
+        if "_param_map" not in self.__dict__:
+            from gradcheck.reference.mapping import MappingError, map_params
+
+            try:
+                self.__dict__["_param_map"] = map_params(self.params(), self.model.layout,
+                                                         int(np.shape(self.data.X)[1]), int(self.data.Y.shape[1]))
+            except (MappingError, ValueError, IndexError):
+                self.__dict__["_param_map"] = None
+        return self.__dict__["_param_map"]
+
+    def layer_of(self, name: str) -> int | None:
+        """1-based layer of parameter ``name`` (None when the network cannot be mapped)."""
+        pm = self.param_map()
+        if pm is None:
+            return None
+        for i, layer in enumerate(pm.layers, 1):
+            if name in (layer.weight, layer.bias):
+                return i
+        return None
+
     # -- calling ---------------------------------------------------------
     def _call(self, role: str, fn: Callable, *args: Any) -> Any:
         self.calls[role] = self.calls.get(role, 0) + 1

@@ -28,6 +28,8 @@ class Evidence:
     items: dict[str, Any] = field(default_factory=dict)
     failures: dict[str, BaseException] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Data for pictures, copied to ``Report.extras`` (keys agreed in ``gradcheck.report.EXTRAS``)."""
 
     def __contains__(self, name: str) -> bool:
         return name in self.items
