@@ -35,18 +35,21 @@ X = np.array(images, dtype=float) / 255.0  # 0..1
   tails perhaps 5); 0-255 pixels give 254. The percentile, not the maximum,
   so that one outlier does not decide.
 
-## Severity and confidence
+## Severity
 An error when the forward is known to use the values unscaled (the reference
 network fed the raw batch reproduces the user's output) or the first layer is
-measurably broken; otherwise a warning (0.6): the forward departs from every
+measurably broken; otherwise a warning: the forward departs from every
 reference network, so it may normalise its inputs in a way gradcheck cannot
-see. Confidence of the error: 0.95 when the first hidden layer is measurably broken (90 % or more of its
+see.
+
+## Confidence
+Warning: 0.6. Error: 0.95 when the first hidden layer is measurably broken (90 % or more of its
 sigmoid/tanh values saturated, or half its ReLUs dead) and scaling the inputs
 changes that; 0.9 when it is broken but scaling the inputs alone does not
 repair it (another cause, e.g. positive-init, also drives it); 0.8 when the
-hidden activations could not be measured or look healthy (the weights may be
-tiny enough to compensate, but the first layer's gradient is still out of
-scale).
+forward is known to use the values unscaled but the first layer looks healthy
+or could not be measured (the weights may be tiny enough to compensate, but
+the first layer's gradient is still out of scale).
 """
 from gradcheck.causes import cause
 from gradcheck.causes._where import data_site, fmt, pct
