@@ -128,8 +128,20 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float, progress: 
     return findings, checks, evidence.notes, evidence.extras
 
 
+# probe -> the causes judged from its evidence: the check is "failed" when one of them is an error
+_PROBE_CAUSES = {
+    "architecture": {"bottleneck-layer", "target-range"},
+    "inputs": {"unnormalized-inputs", "integer-overflow"},
+    "init": {"positive-init", "symmetric-init", "init-scale"},
+    "activations": {"saturated-activations", "dead-relu"},
+    "leakage": {"softmax-axis"},
+}
+
+
 def _probe_failed(probe: str, failed_causes: set[str]) -> bool:
-    return probe == "gradients" and any(c.startswith("gradient-") for c in failed_causes)
+    if probe == "gradients":
+        return any(c.startswith("gradient-") for c in failed_causes)
+    return bool(_PROBE_CAUSES.get(probe, set()) & failed_causes)
 
 
 def judge(evidence: probes.Evidence) -> list[Finding]:

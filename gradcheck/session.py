@@ -42,6 +42,9 @@ class Session:
     reshaped: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)
     """Gradients backward returned in another shape with the same entries (``(h,)`` for an
     ``(h, 1)`` parameter), which the session reshaped: {name: (gradient shape, param shape)}."""
+    data_source: str = "the bundled MNIST sample"
+    """Where ``data`` came from: "data()" (the user's own, exactly as their code feeds it),
+    a ``--data`` file path, or the bundled MNIST sample (pixels scaled to [0, 1])."""
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
@@ -255,7 +258,8 @@ def prepare(model: Model, *, seed: int = 0, data_path: str | None = None, budget
     batch = make_batch(X, y, layout, n_out, sizes)
     if batch.n > max_samples:
         batch = batch.take(np.sort(rng.choice(batch.n, max_samples, replace=False)))
-    s = Session(model, batch, seed=seed, budget=budget)
+    source = "data()" if model.data is not None and data_path is None else (data_path or "the bundled MNIST sample")
+    s = Session(model, batch, seed=seed, budget=budget, data_source=source)
     s.calls["prepare_seconds"] = int(1000 * (time.perf_counter() - t0))
     return s
 

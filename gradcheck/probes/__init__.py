@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBES = ["forward", "gradients", "shapes"]
+PROBES = ["forward", "gradients", "architecture", "inputs", "init", "activations", "leakage", "shapes"]
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 
