@@ -54,6 +54,7 @@ def test_import_time_training_exit_2():
 
 @pytest.mark.parametrize("model,cause", [
     ("raises", "code-raises"), ("returns_nan", "nan-inf"), ("wrong_shape", "output-shape"), ("hangs", "code-raises"),
+    ("backward_returns_string", "bad-return"),
 ])
 def test_misbehaving_forward_is_a_finding(model, cause):
     r = run("run", os.path.join(FILES, "bad_returns.py") + "::" + model, "--timeout", "0.5", "--format", "json")
