@@ -73,16 +73,16 @@ def run(session, evidence) -> GradientEvidence:
     b = session.batch(n, offset=16)
     grads = session.gradients(b)
     params = session.params()
-    out0 = session.output(b)
     if callable(model.loss):
         families = ["custom"]
     elif model.loss != "auto":
         families = [model.loss]
     else:
-        families = losses.applicable(out0, b.Y)
+        families = list(losses.FAMILIES)  # every family is scored; the output decides which apply
     obj = numerics.Objective(params, lambda: session.output(b), _scorer(session, b, families))
-    base = obj.losses()
     blocks = numerics.check_blocks(obj, grads, session.rng)
+    if model.loss == "auto" and obj.first_output is not None:
+        families = losses.applicable(obj.first_output, b.Y)
 
     fit: dict[str, tuple] = {}
     for f in families:
@@ -101,7 +101,7 @@ def run(session, evidence) -> GradientEvidence:
             if numerics.recheck(obj, name, grads[name], family, c, session.rng, bc):
                 continue
         if not bc.ok:
-            numerics.localise(obj, name, grads[name], family, c, session.rng, bc, base[family])
+            numerics.localise(obj, name, grads[name], family, c, session.rng, bc)
     all_zero = all(b_.numeric_dot[family] == 0.0 for b_ in blocks.values()) and any(
         b_.grad_norm > 0 for b_ in blocks.values())
     session.loss = family
