@@ -173,12 +173,14 @@ def check_blocks(obj: Objective, grads: dict[str, np.ndarray], rng: np.random.Ge
     return out
 
 
-def global_scale(blocks: dict[str, BlockCheck], family: str) -> float:
+def global_scale(blocks: dict[str, BlockCheck], family: str, nice: tuple[float, ...] = ()) -> float:
     """The scale c most parameters agree on (analytic = c · numeric).
 
     Each parameter gives a ratio <g,r>/y; c is the ratio of the largest group
-    of parameters whose ratios agree within tolerance, ties going to the
-    parameters listed last (the output layer, where backprop starts).
+    of parameters whose ratios agree within tolerance. Ties go to a group whose
+    ratio is one of the ``nice`` scales people fold into a backward (1, 1/n,
+    2, the learning rate), then to the parameters listed last (the output
+    layer, where backprop starts).
     """
     ratios = []
     for b in blocks.values():
@@ -188,10 +190,11 @@ def global_scale(blocks: dict[str, BlockCheck], family: str) -> float:
             ratios.append((a / y, abs(y) * b.grad_norm))
     if not ratios:
         return 1.0
-    best, best_key = 1.0, (-1, -1)
+    best, best_key = 1.0, (-1, False, -1)
     for i, (ri, _) in enumerate(ratios):
         group = [rj for rj, _ in ratios if abs(rj - ri) <= 1e-3 * max(abs(ri), abs(rj))]
-        key = (len(group), i)
+        is_nice = any(abs(abs(ri) - v) <= 1e-3 * v for v in nice if v > 0)
+        key = (len(group), is_nice, i)
         if key > best_key:
             best, best_key = float(np.median(group)), key
     return best
