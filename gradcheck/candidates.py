@@ -20,7 +20,7 @@ import numpy as np
 
 from gradcheck.reference import activations as act
 from gradcheck.reference import mapping as refmap
-from gradcheck.reference.mlp import MLP, loss_slope
+from gradcheck.reference.mlp import CANONICAL, MLP, loss_slope
 from gradcheck.reference.variants import VARIANTS
 
 # Elementwise slopes a hand-written backward multiplies by: the right one for each
@@ -38,6 +38,7 @@ SLOPES: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]] = 
                  lambda z, a: act.tanh_slope(a)),
     "z*(1-z)": ("z * (1 - z): the activation-form formula applied to z", lambda z, a: z * (1.0 - z)),
     "1-z**2": ("1 - z**2: the activation-form formula applied to z", lambda z, a: 1.0 - z * z),
+    "a": ("the activation itself, f(z), instead of its slope f'(z)", lambda z, a: a),
     "none": ("no slope at all", lambda z, a: np.ones_like(z)),
 }
 EXACT_SLOPE = {"sigmoid": "sigmoid'(z)", "tanh": "tanh'(z)", "relu": "relu'(z)", "identity": "none"}
@@ -142,14 +143,18 @@ class Reference:
                     f"the output delta multiplies by {code}; the {net.output} output's slope is "
                     f"{SLOPES[right][0]}",
                     f"delta = dL/da * {SLOPES[right][0]}" if right != "none" else "delta = dL/da (no slope)"))
-        else:
-            for name in ("a*(1-a)", "sigmoid'(a)", "sigmoid'(z)"):
+        cancels = net.output == "softmax" or (net.output, net.loss_name) in CANONICAL or \
+            net.loss_name == "cross_entropy"
+        if cancels:
+            # the slope the cross-entropy cancels, applied again to p - t
+            exact_delta = net.output_delta(z_out, a_out, self.Y)
+            for name in ("a*(1-a)", "sigmoid'(z)", "sigmoid'(a)"):
                 code, fn = SLOPES[name]
                 out.append(Candidate(
-                    f"output-slope:{name}", "wrong-activation-derivative", ("output", L),
-                    self._with_output_delta(net.output_delta(z_out, a_out, self.Y) * fn(z_out, a_out)),
-                    f"the softmax output's delta is multiplied by {code} (an elementwise slope softmax "
-                    f"does not have here)", "delta = p - t for softmax with cross-entropy"))
+                    f"output-slope-again:{name}", "wrong-activation-derivative", ("output", L),
+                    self._with_output_delta(exact_delta * fn(z_out, a_out)),
+                    f"the output delta p - t is multiplied by {code}, a slope the cross-entropy already "
+                    f"cancels", "delta = p - t (no slope) for a softmax or sigmoid output with cross-entropy"))
         # 4. every slope at the activation (reference variants)
         for key in ("derivative-at-activation", "derivative-at-activation-hidden"):
             stage = ("output", L) if key == "derivative-at-activation" else ("propagate", L - 1)

@@ -219,18 +219,23 @@ def _nice_ratio(r: float, n: int) -> bool:
     return any(abs(abs(r) - v) <= 1e-3 * v for v in (1.0, 2.0, 0.5, float(n), 1.0 / n))
 
 
-def _global_scale(G, E, names, sizes, fallback: float) -> float:
-    """The scale shared by most parameters whose gradient is the exact one up to that scale."""
+def _global_scale(G, E, names, sizes, nice) -> float:
+    """The scale shared by most parameters whose gradient is the exact one up to that scale (0: none).
+
+    Ties as in ``numerics.global_scale``: a nice scale (1, 1/n, the learning
+    rate), then the group with more entries, then the output side.
+    """
     fits = {k: fit(G[k], E[k]) for k in names}
     ok = [(k, s) for k, (s, rho) in fits.items() if rho <= 1e-4 and s != 0 and sizes[k] > 1]
     if not ok:
         return 0.0
-    best, best_key = fallback, (-1, -1)
+    best, best_key = 0.0, None
     for i, (_, si) in enumerate(ok):
-        group = [s for _, s in ok if abs(s - si) <= 1e-3 * max(abs(s), abs(si))]
-        key = (len(group), i)
-        if key > best_key:
-            best, best_key = float(np.median(group)), key
+        members = [(k, s) for k, s in ok if abs(s - si) <= 1e-3 * max(abs(s), abs(si))]
+        is_nice = any(abs(abs(si) - v) <= 1e-3 * v for v in nice if v > 0)
+        key = (len(members), is_nice, sum(sizes[k] for k, _ in members), -i)
+        if best_key is None or key > best_key:
+            best, best_key = float(np.median([s for _, s in members])), key
     return best
 
 
@@ -242,7 +247,9 @@ def _from_reference(session, g, ref: Reference, layers) -> PatternEvidence:
     sizes = {k: int(np.size(G[k])) for k in names}
     tols = {k: _match_tol(params[k]) for k in names}
     cands = ref.candidates()
-    c = _global_scale(G, E, names, sizes, g.scale)
+    from gradcheck.probes.gradients import nice_scales
+
+    c = _global_scale(G, E, names, sizes, nice_scales(g.n, session.model.learning_rate))
     if c == 0.0:
         # no parameter is right up to a scale: take the scale of the candidate that explains the most
         best = (0, g.scale)

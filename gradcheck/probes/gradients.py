@@ -113,7 +113,10 @@ def run(session, evidence) -> GradientEvidence:
         evidence.notes.append(f"loss inferred from the gradient: {family} "
                               f"(it makes {fit[family][0]} of {len(grads)} parameters agree)")
     supported = sum(blocks[k].ok for k in grads)
-    if not all_zero and (supported >= 2 or len(grads) <= 2):
+    if not all_zero and c < 0:
+        evidence.notes.append(f"global gradient scale: {describe_scale(c, b.n, model.learning_rate)}: every "
+                              f"gradient has the opposite sign of d(summed loss)")
+    elif not all_zero and (supported >= 2 or len(grads) <= 2):
         evidence.notes.append(f"global gradient scale: {describe_scale(c, b.n, model.learning_rate)} "
                               f"(analytic = scale x d(summed loss)); information, not a bug")
     return GradientEvidence(
@@ -125,7 +128,7 @@ def run(session, evidence) -> GradientEvidence:
 
 
 def _named_scales(n: int, lr: float | None = None) -> dict[str, float]:
-    cands = {"1": 1.0, f"1/n (n={n})": 1.0 / n, "2": 2.0, "1/2": 0.5, f"2/n (n={n})": 2.0 / n,
+    cands = {"1": 1.0, "-1": -1.0, f"1/n (n={n})": 1.0 / n, f"-1/n (n={n})": -1.0 / n, "2": 2.0, "1/2": 0.5, f"2/n (n={n})": 2.0 / n,
              f"1/(2n) (n={n})": 0.5 / n}
     if lr:
         cands[f"the learning rate {lr:g}"] = lr
