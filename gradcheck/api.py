@@ -14,7 +14,8 @@ BAD_INPUT = (discover.DiscoveryError, pipeline.CheckImpossible, BadData, Invalid
 
 
 def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
-          target: str | None = None, skip: tuple[str, ...] = (), quiet: bool = True) -> Report:
+          target: str | None = None, skip: tuple[str, ...] = (), quiet: bool = True,
+          explore: float = 2.0) -> Report:
     """Check one ``gradcheck.Model``; the model is left exactly as it was.
 
     ``quiet`` hides what the user's code prints while it is being checked.
@@ -23,11 +24,12 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
         raise InvalidModel(f"gradcheck.check expects a gradcheck.Model, not {type(model).__name__}.")
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
-        return pipeline.check(model, seed=seed, data=data, budget=budget, target=target, skip=skip)
+        return pipeline.check(model, seed=seed, data=data, budget=budget, target=target, skip=skip,
+                              explore=explore)
 
 
 def check_file(target: str, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
-               import_budget: float = 20.0, skip: tuple[str, ...] = ()) -> list[Report]:
+               import_budget: float = 20.0, skip: tuple[str, ...] = (), explore: float = 2.0) -> list[Report]:
     """Check every model in ``file.py`` (or the one in ``file.py::name``)."""
     sink = io.StringIO()
     reports = []
@@ -35,7 +37,8 @@ def check_file(target: str, *, seed: int = 0, data: str | None = None, budget: f
         found = discover.find(target, budget=import_budget)
         for f in found:
             model = discover.build(f, seed=seed)
-            reports.append(pipeline.check(model, seed=seed, data=data, budget=budget, target=f.target, skip=skip))
+            reports.append(pipeline.check(model, seed=seed, data=data, budget=budget, target=f.target, skip=skip,
+                                          explore=explore))
     return reports
 
 

@@ -58,13 +58,16 @@ def run(
     import_timeout: float = typer.Option(20.0, "--import-timeout", help="Seconds importing your file may take. "
                                          "Default: 20."),
     ignore: List[str] = typer.Option([], "--ignore", help="Cause name to leave out (repeatable). Default: none."),
+    explore: float = typer.Option(2.0, "--explore", help="Seconds shape exploration may spend re-checking the "
+                                  "model at other layer widths and batch sizes, when it can be rebuilt and its "
+                                  "own check passed (0: off). Default: 2."),
 ) -> None:
     """Check the models in a file: gradients, training dynamics, shapes; ranked causes with fixes."""
     from gradcheck import api
 
     try:
         reports = api.check_file(target, seed=seed, data=data, budget=timeout, import_budget=import_timeout,
-                                 skip=tuple(ignore))
+                                 skip=tuple(ignore), explore=explore)
     except api.BAD_INPUT as e:
         _fail(str(e))
     except Exception as e:  # noqa: BLE001 - never dump a traceback on the user

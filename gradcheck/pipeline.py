@@ -25,7 +25,7 @@ class CheckImpossible(Exception):
 
 
 def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
-          target: str | None = None, skip: tuple[str, ...] = ()) -> Report:
+          target: str | None = None, skip: tuple[str, ...] = (), explore: float = 2.0) -> Report:
     """Run every probe and cause on ``model`` and return the ranked Report.
 
     Args:
@@ -35,13 +35,15 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
         budget: seconds one call of the user's code may take before it is stopped.
         target: label for the report (default: the model's name).
         skip: cause names to leave out (like a suppressed health check).
+        explore: seconds shape exploration may take when the model can be rebuilt with other
+            sizes and its own check passed (0: off).
     """
     np_state = np.random.get_state()
     report = Report(target=target or model.label, seed=seed)
     try:
         before = state.fingerprint(model.get_params())
         with state.preserved(model):
-            findings, checks, notes, extras = _run(model, seed=seed, data=data, budget=budget)
+            findings, checks, notes, extras = _run(model, seed=seed, data=data, budget=budget, explore=explore)
         after = state.fingerprint(model.get_params())
     finally:
         np.random.set_state(np_state)
@@ -55,7 +57,7 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
     return report
 
 
-def _run(model: Model, *, seed: int, data: str | None, budget: float):
+def _run(model: Model, *, seed: int, data: str | None, budget: float, explore: float = 0.0):
     checks: list[Check] = []
     t0 = time.perf_counter()
     np.random.seed(seed)
@@ -70,6 +72,7 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float):
         checks.append(Check("data", "error", time.perf_counter() - t0, str(e)))
         return code_raises.from_failures({"data": e}, None), checks, [], {}
     checks.append(Check("data", "passed", time.perf_counter() - t0, f"{session.data.n} samples"))
+    session.explore_seconds = explore
     evidence = probes.Evidence(session)
     for name in probes.PROBES:
         mod = probes.load(name)
@@ -88,9 +91,11 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float):
             status, note = "error", str(e)
         checks.append(Check(name, status, time.perf_counter() - t, note))
     findings = judge(evidence)
-    failed = {f.cause for f in findings if f.severity == "error"}
-    checks = [Check(c.name, "failed" if c.status == "passed" and _probe_failed(c.name, failed) else c.status,
-                    c.seconds, c.note) for c in checks]
+    failed = {f.cause for f in findings if f.severity == "error" and "configuration" not in f.evidence}
+    explored = any(f.severity == "error" and "configuration" in f.evidence for f in findings)
+    checks = [Check(c.name, "failed" if c.status == "passed" and (_probe_failed(c.name, failed) or
+                                                                   (c.name == "shape_exploration" and explored))
+                    else c.status, c.seconds, c.note) for c in checks]
     return findings, checks, evidence.notes, getattr(evidence, "extras", {})
 
 
@@ -99,7 +104,12 @@ def _probe_failed(probe: str, failed_causes: set[str]) -> bool:
 
 
 def judge(evidence: probes.Evidence) -> list[Finding]:
-    """Every registered cause whose evidence is present judges it."""
+    """Every registered cause whose evidence is present judges it.
+
+    A probe whose evidence carries a ``nested`` Evidence (shape exploration: the
+    check of the model rebuilt at another size) has it judged the same way; its
+    findings say where they were found (the evidence's ``context``).
+    """
     out: list[Finding] = []
     for c in cause_registry.all_causes().values():
         if c.judge is None:
@@ -107,4 +117,17 @@ def judge(evidence: probes.Evidence) -> list[Finding]:
         if any(r not in evidence and r != "failures" for r in c.requires):
             continue
         out.extend(c.judge(evidence))
+    for item in list(evidence.items.values()):
+        nested = getattr(item, "nested", None)
+        if nested is not None:
+            out.extend(_in_context(f, item) for f in judge(nested))
     return out
+
+
+def _in_context(f: Finding, item) -> Finding:
+    import dataclasses
+
+    config = getattr(item, "failing", None) or {}
+    return dataclasses.replace(
+        f, detail=(item.context,) + tuple(f.detail),
+        evidence={**f.evidence, "configuration": config, "default_configuration": getattr(item, "default", None)})

@@ -41,6 +41,8 @@ class Session:
     """The loss family the gradient belongs to, once the gradient probe decided it."""
     check_batch: int | None = None
     """Batch size of the gradient check (None: the probe's default; shape exploration varies it)."""
+    explore_seconds: float = 0.0
+    """Time budget of shape exploration (0: off)."""
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)

@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBES = ["forward", "gradients", "gradient_patterns"]
+PROBES = ["forward", "gradients", "gradient_patterns", "shape_exploration"]
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 
