@@ -179,7 +179,8 @@ def global_scale(blocks: dict[str, BlockCheck], family: str, nice: tuple[float, 
     Each parameter gives a ratio <g,r>/y; c is the ratio of the largest group
     of parameters whose ratios agree within tolerance. Ties go to a group whose
     ratio is one of the ``nice`` scales people fold into a backward (1, 1/n,
-    2, the learning rate), then to the group with more entries (the weights,
+    2, the learning rate), then to a positive scale (a negative one is a sign
+    error unless every parameter shares it), then to the group with more entries (the weights,
     where a bias averaged by mistake is the other group), then to the
     parameters listed last (the output layer, where backprop starts).
     """
@@ -191,13 +192,13 @@ def global_scale(blocks: dict[str, BlockCheck], family: str, nice: tuple[float, 
             ratios.append((a / y, int(np.prod(b.shape))))
     if not ratios:
         return 1.0
-    best, best_key = 1.0, (-1, False, -1, -1)
+    best, best_key = 1.0, (-1, False, False, -1, -1)
     for i, (ri, _) in enumerate(ratios):
         members = [(rj, sj) for rj, sj in ratios if abs(rj - ri) <= 1e-3 * max(abs(ri), abs(rj))]
         group = [rj for rj, _ in members]
         is_nice = any(abs(abs(ri) - v) <= 1e-3 * v for v in nice if v > 0)
         # then the group holding more entries (weights over biases), then the output side
-        key = (len(group), is_nice, sum(sj for _, sj in members), i)
+        key = (len(group), is_nice, ri > 0, sum(sj for _, sj in members), i)
         if key > best_key:
             best, best_key = float(np.median(group)), key
     return best

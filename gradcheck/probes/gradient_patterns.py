@@ -233,7 +233,7 @@ def _global_scale(G, E, names, sizes, nice) -> float:
     for i, (_, si) in enumerate(ok):
         members = [(k, s) for k, s in ok if abs(s - si) <= 1e-3 * max(abs(s), abs(si))]
         is_nice = any(abs(abs(si) - v) <= 1e-3 * v for v in nice if v > 0)
-        key = (len(members), is_nice, sum(sizes[k] for k, _ in members), -i)
+        key = (len(members), is_nice, si > 0, sum(sizes[k] for k, _ in members), -i)
         if best_key is None or key > best_key:
             best, best_key = float(np.median([s for _, s in members])), key
     return best
@@ -263,11 +263,11 @@ def _from_reference(session, g, ref: Reference, layers) -> PatternEvidence:
     sign_convention = False
     if c < 0:
         # every gradient is the exact one with the opposite sign: the output delta is flipped,
-        # unless the model's own step adds what backward returns
-        c = -c
-        if _step_descends(session, g, E):
+        # unless the model's own step adds what backward returns (then -1 is just the global scale)
+        if _step_adds(session, g):
             sign_convention = True
         else:
+            c = -c
             flipped = [k for k in names if fit(G[k], E[k])[1] <= tols[k] and _is_scale(-fit(G[k], E[k])[0], c)]
             if flipped:
                 e = Explanation("gradient-sign", "sign-flipped", flipped, 0.0, "reference", ratio=-1.0,
@@ -324,7 +324,7 @@ def _from_reference(session, g, ref: Reference, layers) -> PatternEvidence:
         if e.cause == "approximate-gradient":
             e.numbers.update({"cosine_with_exact": {k: round(cos[k], 4) for k in e.params},
                               "descends": bool(dot > 0 and all(cos[k] > 0 for k in e.params))})
-    return PatternEvidence("reference", ref.description, "", c, layers, wrong, correct, explanations,
+    return PatternEvidence("reference", ref.description, "", abs(c), layers, wrong, correct, explanations,
                            cos, bool(dot > 0), sign_convention)
 
 
@@ -381,8 +381,9 @@ def _group_ratios(explanations: dict[str, Explanation], names: list[str]) -> Non
             merged.append(e)
 
 
-def _step_descends(session, g, E) -> bool:
-    """Does the model's own step move against the exact gradient (a backward returning -dL/dθ by design)?"""
+def _step_adds(session, g) -> bool:
+    """Does the model's own step add what backward returns (W += lr * g)? Then a backward returning
+    -dL/dθ is a sign convention, not a bug. One step on the checked batch, undone afterwards."""
     model = session.model
     if model.step is None or model.backward is None or g.batch is None:
         return False
@@ -390,14 +391,14 @@ def _step_descends(session, g, E) -> bool:
 
     try:
         with state.preserved(model):
-            params = session.params()
-            before = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+            before = {k: np.array(v, dtype=np.float64) for k, v in session.params().items()}
             session.step(g.batch)
             after = session.params()
-            dot = sum(float(np.sum((np.asarray(after[k], dtype=np.float64) - before[k]) * E[k])) for k in E)
+            dot = sum(float(np.sum((np.asarray(after[k], dtype=np.float64) - before[k]) * g.analytic[k]))
+                      for k in g.analytic)
     except Exception:  # noqa: BLE001 - a failing step is judged by other probes
         return False
-    return dot < 0
+    return dot > 0
 
 
 # -- the arrays alone ---------------------------------------------------------------
@@ -411,10 +412,11 @@ def _from_arrays(session, g, layers) -> PatternEvidence:
         e = Explanation("gradient-sign", "sign-flipped", list(names), 0.0, "arrays", ratio=-1.0,
                         description="every gradient has the opposite sign (the global scale is negative)",
                         exact_form="dL/dout = output - target (then step: W -= lr * dW)")
-        if not _step_descends_arrays(session, g):
+        if not _step_adds(session, g):
             for k in names:
                 explanations[k] = e
-        c = -c
+            c = -c
+    convention = c < 0
     wrong = [k for k in names if not g.blocks[k].ok or k in explanations]
     correct = [k for k in names if k not in wrong]
     for k in wrong:
@@ -426,28 +428,8 @@ def _from_arrays(session, g, layers) -> PatternEvidence:
         if e is not None:
             explanations[k] = e
     _group_ratios(explanations, names)
-    return PatternEvidence("arrays", None, "", c, layers, wrong, correct, explanations,
-                           sign_convention=(g.scale < 0 and not explanations))
-
-
-def _step_descends_arrays(session, g) -> bool:
-    """Without a reference: the step moves along -(backward) * |c| when it descends."""
-    model = session.model
-    if model.step is None or model.backward is None or g.batch is None:
-        return False
-    from gradcheck import state
-
-    try:
-        with state.preserved(model):
-            before = {k: np.array(v, dtype=np.float64) for k, v in session.params().items()}
-            session.step(g.batch)
-            after = session.params()
-            # the numeric gradient's sign is -sign(c) times the user's: descent moves against it
-            dot = sum(float(np.sum((np.asarray(after[k], dtype=np.float64) - before[k]) * g.analytic[k]))
-                      for k in g.analytic)
-    except Exception:  # noqa: BLE001
-        return False
-    return dot * np.sign(g.scale) < 0
+    return PatternEvidence("arrays", None, "", abs(c), layers, wrong, correct, explanations,
+                           sign_convention=convention)
 
 
 def _array_candidate(k, G, bc, family, c, arr) -> Explanation | None:

@@ -44,14 +44,18 @@ from gradcheck.report import Finding
 def judge(ev):
     out = []
     g = ev["gradients"]
-    _, correct, _ = verdicts(ev)
-    for name, bc in failed_blocks(ev):
+    wrong, correct, _ = verdicts(ev)
+    entry_conf = 0.95
+    order = {k: i for i, k in enumerate(wrong)}
+    for name, bc in sorted(failed_blocks(ev), key=lambda kv: order.get(kv[0], len(order))):
         if bc.grad_norm == 0.0:
             continue  # gradient-missing
         tol = 1e-4
         conf = min(0.95, 0.6 + 0.35 * min(1.0, bc.mismatch / (100 * tol)))
         if entry_rank(ev, name) > 0:
-            conf -= 0.05
+            conf = min(conf, entry_conf) - 0.05  # may only inherit the error of the entry: rank it below
+        else:
+            entry_conf = conf
         worst = bc.entries[0] if bc.entries else None
         title = f"the gradient of {name} does not match finite differences"
         if worst is not None:
