@@ -129,6 +129,11 @@ def run(session, evidence) -> PatternEvidence:
 
         evidence.notes.append(f"global gradient scale, from the reference network: "
                               f"{describe_scale(out.scale, g.n, session.model.learning_rate)}")
+    overruled = [k for k in g.failed if ref is not None and k in out.correct]
+    if overruled:
+        evidence.notes.append(f"finite differences flagged {', '.join(overruled)}, but the reference network's exact "
+                              f"gradient equals yours there: kinks crossed by the finite-difference step or "
+                              f"float32 rounding, not a bug")
     if out.sign_convention:
         evidence.notes.append("backward returns -dL/dθ and the model's step adds it: a sign convention, not a bug")
     return out
