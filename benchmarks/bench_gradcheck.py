@@ -267,30 +267,45 @@ def bench_size(hidden, repeats, subset):
     return e_fast, t_fast / t_bare
 
 
-BUGS = {
-    "W1 halved": lambda g: g.__setitem__("W1", g["W1"] * 0.5),
-    "b1 zero": lambda g: g.__setitem__("b1", np.zeros_like(g["b1"])),
-    "W2 sign flipped": lambda g: g.__setitem__("W2", -g["W2"]),
-    "one entry of W1 (+5% of max)": lambda g: g["W1"].__setitem__((300, 3), g["W1"][300, 3] + 0.05 * np.abs(g["W1"]).max()),
-    "b2 x 1.01": lambda g: g.__setitem__("b2", g["b2"] * 1.01),
+BUGS = {  # name: (bug, wrong parameter, expected classification)
+    "W1 halved": (lambda g: g.__setitem__("W1", g["W1"] * 0.5), "W1", "gradient-scale"),
+    "b1 zero": (lambda g: g.__setitem__("b1", np.zeros_like(g["b1"])), "b1", "gradient-missing"),
+    "W2 sign flipped": (lambda g: g.__setitem__("W2", -g["W2"]), "W2", "gradient-sign"),
+    "one entry of W1 (+5% of max)": (lambda g: g["W1"].__setitem__((300, 3), g["W1"][300, 3] + 0.05 * np.abs(
+        g["W1"]).max()), "W1", None),
+    "b2 x 1.01": (lambda g: g.__setitem__("b2", g["b2"] * 1.01), "b2", "gradient-scale"),
+    "b1 summed into one number": (lambda g: g.__setitem__("b1", np.full_like(g["b1"], g["b1"].sum())), "b1",
+                                  "bias-gradient-axis"),
 }
 
 
 def robustness(hidden, seeds=10):
     print(f"\ninjected bugs on 784-{hidden}-10, {seeds} seeds each (seed of the weights and of the check):")
-    print(f"  {'bug':32s} {'gradcheck missed':>17s} {'max evals':>10s} {'bare 3-dir missed':>18s}")
-    for name, bug in BUGS.items():
-        missed = bare_missed = 0
+    print(f"  {'bug':30s} {'missed':>7s} {'wrong param':>12s} {'classified':>11s} {'max evals':>10s} "
+          f"{'bare 3-dir missed':>18s}")
+    for name, (bug, param, cause) in BUGS.items():
+        missed = bare_missed = wrong_param = classified = 0
         max_e = 0
         for seed in range(seeds):
             m, net = model(hidden, seed=seed, bug=bug)
             s = prepare(m, seed=seed)
             e, ev = gradcheck_run(s)
             max_e = max(max_e, e)
-            missed += not ev["gradients"].failed
+            failed = ev["gradients"].failed
+            missed += not failed
+            wrong_param += bool(failed) and failed != [param]
+            pat = ev.get("gradient_patterns")
+            got = pat.explanations.get(param) if pat is not None else None
+            if cause is None:  # one wrong entry: found by bisection, no pattern to name
+                bc = ev["gradients"].blocks[param]
+                classified += got is None and bool(bc.entries) and bc.entries[0].index == (300, 3)
+            else:
+                classified += got is not None and got.cause == cause
             X, Y = data(s)
             bare_missed += bare_three_directions(net, X, Y, seed=seed)[1]
-        print(f"  {name:32s} {missed:>14d}/{seeds} {max_e:>10d} {bare_missed:>15d}/{seeds}")
+        print(f"  {name:30s} {missed:>4d}/{seeds} {wrong_param:>9d}/{seeds} {classified:>8d}/{seeds} {max_e:>10d} "
+              f"{bare_missed:>15d}/{seeds}")
+    print("  (classified: the named cause; for the single entry: located at its index by bisection)")
 
 
 def main(argv=None):
