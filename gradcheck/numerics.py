@@ -84,10 +84,10 @@ class Objective:
         orig = view[idx].copy()
         try:
             view[idx] = orig + delta
-            plus_applied = view[idx].astype(np.float64) - orig
+            plus_applied = view[idx].astype(np.float64, copy=False) - orig
             lp = self.losses()
             view[idx] = orig - delta
-            minus_applied = view[idx].astype(np.float64) - orig
+            minus_applied = view[idx].astype(np.float64, copy=False) - orig
             lm = self.losses()
         finally:
             view[idx] = orig
