@@ -7,15 +7,17 @@ import os
 
 import pytest
 
-from gradcheck import api
-
-ZOO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "zoo")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ZOO = os.path.join(ROOT, "fixtures", "zoo")
 with open(os.path.join(ZOO, "labels.json"), encoding="utf-8") as _f:
     LABELS = json.load(_f)
 
 
 def run(name):
-    (r,) = api.check_file(os.path.join(ZOO, name))
+    """The report of one zoo file, shared with the renderer tests (tests/zoo.py checks each file once)."""
+    from zoo import reports_of
+
+    (r,) = reports_of(os.path.relpath(os.path.join(ZOO, name), ROOT))
     return r
 
 

@@ -44,6 +44,9 @@ def layers(ev) -> list[tuple[str, str | None]]:
     p = patterns(ev)
     if p is not None and p.layers:
         return list(p.layers)
+    pm = ev.session.param_map() if hasattr(ev.session, "param_map") else None
+    if pm is not None:
+        return [(l.weight, l.bias) for l in pm.layers]
     g = ev.get("gradients")
     if g is None:
         return []
@@ -135,13 +138,13 @@ def where(ev, name):
 
 
 def describe_ratio(r: float, n: int | None) -> str:
-    """``0.5`` -> "1/2"; ``16`` -> "n (n=16)"; else the number."""
-    named = {1 / 2: "1/2", 2.0: "2", -1.0: "-1"}
-    if n:
-        named.update({float(n): f"n (n={n})", 1.0 / n: f"1/n (n={n})"})
+    """``0.5`` -> "0.5"; ``16`` -> "16 (n, the batch size)"; ``1/16`` -> "0.0625 (1/n, n=16)"."""
+    named = {}
+    if n and n > 2:
+        named.update({float(n): "n, the batch size", 1.0 / n: f"1/n, n={n}"})
     for v, label in named.items():
         if abs(r - v) <= 1e-3 * abs(v):
-            return label
+            return f"{fmt(r)} ({label})"
     return fmt(r)
 
 
@@ -152,6 +155,9 @@ def bias_params(ev) -> set[str]:
     p = patterns(ev)
     if p is not None and p.layers:
         return {b for _, b in p.layers if b is not None}
+    pm = ev.session.param_map() if hasattr(ev.session, "param_map") else None
+    if pm is not None:
+        return {l.bias for l in pm.layers if l.bias is not None}
     params = ev.session.params()
     try:
         from gradcheck.reference import map_params
