@@ -80,7 +80,8 @@ def run(session, evidence) -> ExplorationEvidence:
     if model.resize is None or not model.sizes:
         raise ProbeSkipped("the model cannot be rebuilt with other sizes (give the registered factory a "
                            "`sizes` argument to enable shape exploration)")
-    if not _passed(evidence.get("gradients"), evidence.get("gradient_patterns")) or evidence.failures:
+    if not _passed(evidence.get("gradients"), evidence.get("gradient_patterns")) or \
+            any(k in evidence.failures for k in ("forward", "gradients")):
         raise ProbeSkipped("the check at the model's own size already failed")
     default = {"sizes": list(model.sizes), "batch": g.n}
     t0 = time.perf_counter()
