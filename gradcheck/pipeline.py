@@ -142,8 +142,9 @@ def judge(evidence: probes.Evidence) -> list[Finding]:
     """Every registered cause whose evidence is present judges it.
 
     A probe whose evidence carries a ``nested`` Evidence (shape exploration: the
-    check of the model rebuilt at another size) has it judged the same way; its
-    findings say where they were found (the evidence's ``context``).
+    check of the model rebuilt at another size) has it judged the same way, for
+    the gradient causes only; its findings say where they were found (the
+    evidence's ``context``).
     """
     out: list[Finding] = []
     for c in cause_registry.all_causes().values():
@@ -155,7 +156,10 @@ def judge(evidence: probes.Evidence) -> list[Finding]:
     for item in list(evidence.items.values()):
         nested = getattr(item, "nested", None)
         if nested is not None:
-            out.extend(_in_context(f, item) for f in judge(nested))
+            # only what the nested check is about: the gradient (synthetic data says nothing about the rest)
+            causes = cause_registry.all_causes()
+            out.extend(_in_context(f, item) for f in judge(nested)
+                       if f.cause in causes and (causes[f.cause].family == "gradient" or f.cause == "gradient-shape"))
     return out
 
 

@@ -116,10 +116,19 @@ def run(session, evidence) -> PatternEvidence:
         raise ProbeSkipped("the loss does not depend on the parameters")
     if not g.failed and g.scale > 0:
         raise ProbeSkipped("every gradient matches")
+    from gradcheck.session import BadReturn
+    from gradcheck.usercode import UserCodeError
+
     ref, note, layers, evals = _reference(session, g)
+    out = None
     if ref is not None:
-        out = _from_reference(session, g, ref, layers)
-    else:
+        try:
+            out = _from_reference(session, g, ref, layers)
+        except (UserCodeError, BadReturn):
+            raise
+        except Exception as e:  # noqa: BLE001 - an unforeseen network shape must not stop the report
+            ref, note = None, f"the reference network failed on this model ({type(e).__name__}: {e})"
+    if out is None:
         out = _from_arrays(session, g, layers)
     out.note, out.evals = note, evals
     evidence.notes.append(f"gradient patterns: {note}" if ref is not None else
@@ -187,8 +196,8 @@ def _reference(session, g):
     try:
         net = arch.reference(loss=g.loss, params=params)
         ref = Reference(net, mapping, X, b.Y)
-    except (ValueError, MappingError) as e:
-        return None, f"the reference could not be built: {e}", layers, 1
+    except Exception as e:  # noqa: BLE001 - any failure of the oracle falls back on the arrays
+        return None, f"the reference could not be built: {type(e).__name__}: {e}", layers, 1
     # validate on the directions the gradient probe measured: no new evaluations
     for name in g.order:
         bc = g.blocks[name]
