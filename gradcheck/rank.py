@@ -73,10 +73,19 @@ def _param(f: Finding) -> str | None:
     return f.where.param or f.evidence.get("param")
 
 
+SPECIFIC_GRADIENT = ("gradient-scale", "gradient-sign", "gradient-transposed", "gradient-missing",
+                     "bias-gradient-axis", "logits-not-probabilities", "wrong-activation-derivative",
+                     "approximate-gradient")
+"""Gradient causes that name what is wrong; on a parameter they cover, gradient-mismatch is dropped."""
+
+
+def _covered(f: Finding) -> set:
+    """The parameters a finding explains: its own, and every one it lists (an error that propagates)."""
+    return {_param(f), *(f.evidence.get("params") or ())}
+
+
 def dedupe(findings: list[Finding]) -> list[Finding]:
-    specific_params = {_param(f) for f in findings if f.cause.startswith("gradient-") and f.cause not in GENERIC
-                       or f.cause in ("logits-not-probabilities", "wrong-activation-derivative",
-                                      "bias-gradient-axis", "approximate-gradient")}
+    specific_params = set().union(*(_covered(f) for f in findings if f.cause in SPECIFIC_GRADIENT))
     kept: dict[tuple, Finding] = {}
     for f in findings:
         if f.cause in GENERIC and _param(f) in specific_params:

@@ -121,7 +121,10 @@ def run_probes(model, upto):
     for name in probes.PROBES:
         mod = probes.load(name)
         if all(r in ev for r in mod.REQUIRES):
-            ev.items[name] = mod.run(s, ev)
+            try:
+                ev.items[name] = mod.run(s, ev)
+            except probes.ProbeSkipped:
+                pass
         if name == upto:
             break
     return s, ev

@@ -12,7 +12,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBES = ["forward", "gradients", "architecture", "inputs", "init", "activations", "leakage", "shapes"]
+PROBES = ["forward", "gradients", "gradient_patterns", "architecture", "inputs", "init", "activations", "leakage",
+          "shapes", "shape_exploration"]
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 
