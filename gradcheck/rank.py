@@ -14,13 +14,40 @@ _SEVERITY = {"error": 0, "warning": 1, "info": 2}
 # cause -> causes it explains (they rank below it when both are present)
 EXPLAINS: dict[str, tuple[str, ...]] = {
     "forward-returns-none": ("code-raises", "eval-broadcast"),
-    "unnormalized-inputs": ("saturated-activations", "learning-rate-too-large", "init-scale", "nan-inf"),
-    "positive-init": ("saturated-activations",),
-    "init-scale": ("saturated-activations", "dead-relu"),
-    "logits-not-probabilities": ("gradient-mismatch",),
+    "unnormalized-inputs": ("saturated-activations", "learning-rate-too-large", "init-scale", "nan-inf",
+                            "cannot-overfit"),
+    "positive-init": ("saturated-activations", "cannot-overfit"),
+    "init-scale": ("saturated-activations", "dead-relu", "cannot-overfit"),
+    "logits-not-probabilities": ("gradient-mismatch", "cannot-overfit"),
     "broadcast-shape": ("code-raises", "gradient-shape"),
     "integer-overflow": ("unnormalized-inputs",),
+    # updates and the short training run
+    "rescaled-weights": ("learning-rate-too-small", "learning-rate-too-large", "update-direction", "cannot-overfit"),
+    "dead-updates": ("learning-rate-too-small", "cannot-overfit"),
+    "update-direction": ("learning-rate-too-large", "learning-rate-too-small", "cannot-overfit", "nan-inf"),
+    "update-aliasing": ("learning-rate-too-large", "cannot-overfit", "nan-inf"),
+    "param-shape-changed": ("code-raises", "cannot-overfit"),
+    "learning-rate-too-large": ("cannot-overfit", "dead-relu", "saturated-activations"),
+    "learning-rate-too-small": ("cannot-overfit",),
+    "gradient-mismatch": ("update-direction", "cannot-overfit"),
+    "gradient-sign": ("update-direction", "cannot-overfit"),
+    "gradient-scale": ("cannot-overfit",),
+    "gradient-transposed": ("cannot-overfit",),
+    "gradient-missing": ("dead-updates", "cannot-overfit"),
+    "gradient-shape": ("param-shape-changed", "code-raises"),
+    "wrong-activation-derivative": ("cannot-overfit",),
+    "bias-gradient-axis": ("cannot-overfit", "param-shape-changed"),
+    "saturated-activations": ("cannot-overfit",),
+    "dead-relu": ("cannot-overfit",),
+    "symmetric-init": ("cannot-overfit",),
+    "bottleneck-layer": ("cannot-overfit",),
+    "softmax-axis": ("cannot-overfit",),
+    "nan-inf": ("cannot-overfit",),
+    "code-raises": ("cannot-overfit",),
 }
+
+FALLBACK = {"cannot-overfit"}
+"""Causes reported only when nothing more specific explains them: dropped when a cause that EXPLAINS them is present."""
 
 GENERIC = {"gradient-mismatch"}
 
@@ -47,6 +74,7 @@ def rank(findings: list[Finding]) -> list[Finding]:
     findings = dedupe(findings)
     present = {f.cause for f in findings}
     explained = {c for root, cs in EXPLAINS.items() if root in present for c in cs}
+    findings = [f for f in findings if not (f.cause in FALLBACK and f.cause in explained)]
     return sorted(findings, key=lambda f: (_SEVERITY[f.severity], f.cause in explained, -f.confidence))
 
 
