@@ -22,7 +22,9 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "broadcast-shape": ("code-raises", "gradient-shape"),
     "integer-overflow": ("unnormalized-inputs",),
     # updates and the short training run
-    "rescaled-weights": ("learning-rate-too-small", "learning-rate-too-large", "update-direction", "cannot-overfit"),
+    # (without a backward the gradient is read from the step, so a rescaling step also shows as a mismatch)
+    "rescaled-weights": ("learning-rate-too-small", "learning-rate-too-large", "update-direction", "cannot-overfit",
+                         "gradient-mismatch"),
     "dead-updates": ("learning-rate-too-small", "cannot-overfit"),
     "update-direction": ("learning-rate-too-large", "learning-rate-too-small", "cannot-overfit", "nan-inf"),
     "update-aliasing": ("learning-rate-too-large", "cannot-overfit", "nan-inf"),

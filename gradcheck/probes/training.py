@@ -61,6 +61,9 @@ SLOPE_STEPS = 4
 REPEATS = 6
 """Calls of the step on one batch from the same weights, for accumulating state."""
 SWEEP_SCALES = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
+"""Scales of the user's update tried by the sweep; extended (by decades, to 1e-6 .. 1e8) so that the scales
+bringing the update-to-weight ratio to 1e-4 .. 3e-2 are always among them (a learning rate 1e5 too small
+still gets a scale that would train)."""
 SWEEP_STEPS = {"rows": 12, "columns": 12, "sample": 24}
 SWEEP_POOL = {"rows": 4, "columns": 4, "sample": 8}
 """The sweep cycles over this many batches (3 passes) and scores the loss on them: optimisation, not
@@ -333,7 +336,7 @@ def run(session, evidence) -> TrainingEvidence:
     if fam in ("cross_entropy", "nll") and k > 1:
         ev.expected_initial_loss = math.log(k)
     for part in ("summed", "repeat", "zero", "sweep", "overfit"):
-        if part in ("repeat", "zero", "sweep") and not ev.user_step:
+        if part in ("repeat", "zero", "sweep") and not ev.user_step or ev.stopped == "shape":
             continue
         t = time.perf_counter()
         try:
@@ -378,6 +381,8 @@ class _Trainer:
         self.user_step = session.model.step is not None
         self.has_backward = session.model.backward is not None
         self.lr: float | None = None
+        self.ratio: float | None = None
+        """Median update-to-weight ratio of the weight matrices in the main run (sets the sweep's range)."""
 
     # batches: the run draws from offset 64 on (after the forward/gradient probes' batches)
     def train_batch(self, t: int) -> Batch:
@@ -489,6 +494,7 @@ class _Trainer:
                 traces[k].norm.append(_norm(theta[k]))
             ev.stale = self.unread([k for k in order if traces[k].changed and not any(traces[k].changed)])
             ev.lr = self.lr
+            self.ratio = _median_ratio(traces)
             ua1 = _try_evaluate(s, self.monitor) if ev.stopped not in ("shape", "error") else None
             if ua0 is not None:
                 ev.user_accuracy = (ua0, ua1)
@@ -605,7 +611,7 @@ class _Trainer:
         deadline = time.perf_counter() + TIME["sweep"]
         scales, out = [], []
         # scale 1 first (the user's own training), then outward, so a short budget keeps the informative ones
-        for sc in sorted(SWEEP_SCALES, key=lambda x: (abs(math.log10(x)), x)):
+        for sc in sorted(self.sweep_scales(), key=lambda x: (abs(math.log10(x)), x)):
             if scales and time.perf_counter() > deadline:
                 break
             fresh.restore()
@@ -616,6 +622,15 @@ class _Trainer:
             out.append(self.loss_on(data) if ok else float("inf"))
         order = np.argsort(scales)
         return Sweep(k_steps, [scales[i] for i in order], [out[i] for i in order], initial)
+
+    def sweep_scales(self) -> list[float]:
+        scales = set(SWEEP_SCALES)
+        r = self.ratio
+        if r and math.isfinite(r) and r > 0:
+            lo = max(-6, math.floor(math.log10(1e-4 / r)))
+            hi = min(8, math.ceil(math.log10(3e-2 / r)))
+            scales |= {10.0 ** e for e in range(lo, hi + 1)}
+        return sorted(scales)
 
     def _scaled_run(self, sc: float, k_steps: int, pool: int) -> bool:
         s = self.s
@@ -714,6 +729,12 @@ def _record(tr: ParamTrace, theta: np.ndarray, delta: np.ndarray, g: np.ndarray 
         b = (dg * tt - dt * tg) / det
         r = _norm(delta - a * theta - b * g) / nd
     tr.fit_alpha.append(a), tr.fit_beta.append(b), tr.fit_resid.append(r)
+
+
+def _median_ratio(traces: dict[str, ParamTrace]) -> float | None:
+    w = [t for t in traces.values() if len(t.shape) >= 2 and min(t.shape) > 1] or list(traces.values())
+    vals = [r for t in w for r in t.ratio if r == r and math.isfinite(r) and r > 0]
+    return float(np.median(vals)) if vals else None
 
 
 def _try_evaluate(session, b: Batch) -> float | None:

@@ -11,16 +11,24 @@ a small pool of batches, scored on that pool). Two routes:
    computed on: an overshoot), *and* a 10x or more smaller step trains
    clearly better in the sweep (its loss is at most 0.7x the loss of the
    user's step, or the user's step blows up).
-2. **Huge updates that learn nothing.** A weight matrix changes by >= 3 % of
-   its norm per step (median over the run; the healthy rate is ~0.1 %), the
-   accuracy on the monitor batch does not improve over the run (by more than
-   0.05), and the model cannot fit one tiny batch either. This catches a step
-   with no learning rate (the full gradient subtracted) that drives every
-   output to the same extreme, where the loss itself can still fall.
+2. **No learning rate: the full gradient every step.** The step subtracts
+   exactly the user's gradient (effective learning rate -<Δθ,g>/|g|² = 1 at
+   every step, to 1e-6, and no declared learning rate), a weight matrix
+   changes by >= 3 % of its norm per step (median over the run; the healthy
+   rate is ~0.1 %), the accuracy on the monitor batch does not improve over
+   the run (by more than 0.05), and the model cannot fit one tiny batch
+   either. This is the beginner's step without a learning rate that drives
+   every output to the same extreme, where the loss itself can still fall
+   (all sigmoid outputs at 0 is a low squared error). Each condition alone is
+   common in healthy networks (a learning rate of 1, 3 % updates) or in broken
+   ones (no learning); together they single out the missing learning rate.
 
 The healthy range reported is the range of step scales in the sweep that get
 at least 75 % of the best improvement (route 1), or the scales that bring
 the update-to-weight ratio to 1e-3 .. 1e-2 (route 2).
+
+Only judged when the first step descends (its directional derivative is
+negative): the size of a step that points uphill is not what is wrong.
 
 ## Why is this bad?
 Each step overshoots the minimum along its direction: the loss jumps up and
@@ -95,10 +103,19 @@ def unstable(tr) -> list[str]:
     return why
 
 
+def climbs(tr) -> bool:
+    """The first step's update points uphill (then its size is not what is wrong: update-direction)."""
+    if not tr.slopes:
+        return False
+    sc = tr.slopes[0]
+    r = sc.rel.get("*", float("nan"))
+    return sc.step == 0 and r == r and r > 1e-9
+
+
 @cause("learning-rate-too-large", requires=("training",))
 def judge(ev):
     tr = ev["training"]
-    if not tr.user_step or tr.steps < 3:
+    if not tr.user_step or tr.steps < 3 or climbs(tr):
         return []
     sw = tr.sweep
     why = unstable(tr)
@@ -142,26 +159,26 @@ def _route2(ev, tr):
     acc = [a for a in tr.accuracy if a == a]
     if len(acc) < 2 or acc[-1] > acc[0] + ACC_GAIN or not overfit_failed(tr):
         return []
+    lr, src = user_lr(ev)
+    if not (lr is not None and src == "measured" and abs(lr - 1.0) < 1e-6):
+        return []
     big = [(k, med(ratio_perp(tr.params[k]))) for k in weights(tr)]
     big = [(k, r) for k, r in big if r == r and r >= RATIO_HUGE]
     if not big:
         return []
     k, r = max(big, key=lambda x: x[1])
     lo, hi = 1e-3 / r, 1e-2 / r
-    lr, src = user_lr(ev)
-    full = lr is not None and src == "measured" and abs(lr - 1.0) < 1e-6
-    title = (f"the step is too large: it changes {k} by {100 * r:.3g}% of its size per step (healthy ~0.1%), "
-             f"and accuracy stays at {100 * acc[-1]:.0f}%")
+    title = (f"the step is too large: it subtracts the full gradient (no learning rate) and changes {k} by "
+             f"{100 * r:.3g}% of its size per step (healthy ~0.1%); accuracy stays at {100 * acc[-1]:.0f}%")
     detail = [f"{kk}: update-to-weight ratio {fmt(rr)} per step" for kk, rr in big]
     detail.append(f"monitor accuracy over the run: {curve(acc)}; loss {curve(tr.loss)}")
     o = tr.overfit
     detail.append(f"one batch of {o.n} samples is not fitted in {o.steps} steps (loss {fmt(o.initial)} -> {fmt(o.final)})")
-    if full:
-        detail.append("your step subtracts the full gradient: there is no learning rate (effective rate 1)")
+    detail.append("your step subtracts the full gradient: there is no learning rate (effective rate 1 at every step)")
     fix = f"use {lr_advice(ev, lo, hi)}, so that updates are ~0.1-1% of the weights; and scale inputs to [0, 1]"
     return [Finding(
         cause="learning-rate-too-large", severity="error", confidence=0.6, title=title, fix=fix,
-        evidence={"param": k, "route": "huge-updates", "update_ratio": r, "accuracy": [acc[0], acc[-1]],
+        evidence={"param": k, "route": "no-learning-rate", "update_ratio": r, "accuracy": [acc[0], acc[-1]],
                   "learning_rate": lr, "healthy_scale": [lo, hi],
                   "healthy_learning_rate": [lr * lo, lr * hi] if lr else None},
         where=where(ev, k), detail=tuple(detail),

@@ -12,6 +12,7 @@ a small pool of batches, scored on that pool). Reported when all hold:
 - a step 10x or more larger trains clearly better in the sweep (its loss is
   at most 0.9x the loss of the user's step).
 
+Only judged when the first step descends (see learning-rate-too-large).
 The healthy range reported is the range of scales that get at least 75 % of
 the best improvement in the sweep, times the user's learning rate.
 
@@ -51,6 +52,7 @@ import math
 from gradcheck.causes import cause
 from gradcheck.causes._where import fmt
 from gradcheck.causes.update._common import curve, lr_advice, med, ratio_perp, scale_of, sweep_range, user_lr, weights, where
+from gradcheck.causes.update.learning_rate_too_large import climbs
 from gradcheck.report import Finding
 
 FLAT = 0.02
@@ -62,7 +64,7 @@ SWEEP_BETTER = 0.9
 def judge(ev):
     tr = ev["training"]
     sw = tr.sweep
-    if not tr.user_step or tr.steps < 5 or sw is None or len(tr.loss) < 2:
+    if not tr.user_step or tr.steps < 5 or sw is None or len(tr.loss) < 2 or climbs(tr):
         return []
     l0, ln = tr.loss[0], tr.loss[-1]
     if not (math.isfinite(l0) and math.isfinite(ln)) or abs(ln - l0) > FLAT * abs(l0):
