@@ -88,12 +88,16 @@ def scale_of(sweep, s: float) -> float:
     return float("nan")
 
 
-def lr_advice(ev, lo: float, hi: float) -> str:
-    """'a learning rate of 0.003-0.03' (or 'steps 0.01-0.1 times as large' when the rate is unknown)."""
+def lr_advice(ev, lo: float, hi: float, open_end: bool = False) -> str:
+    """'a learning rate of 0.003-0.03' (or 'steps 0.01-0.1 times the size of yours' when the rate is
+    unknown); ``open_end``: the best scale was the largest (or smallest) tried, so the range may go on."""
     lr, src = user_lr(ev)
+    more = " or more" if open_end and hi >= 1 else " or less" if open_end else ""
     if lr:
-        return f"a learning rate of {_num(lr * lo)}-{_num(lr * hi)} (yours: {_num(lr)}{', measured' if src == 'measured' else ''})"
-    return f"steps {_num(lo)}-{_num(hi)} times the size of yours"
+        rng = f"about {_num(lr * lo)}" if lo == hi else f"{_num(lr * lo)}-{_num(lr * hi)}"
+        return f"a learning rate of {rng}{more} (yours: {_num(lr)}{', measured' if src == 'measured' else ''})"
+    rng = f"about {_num(lo)}" if lo == hi else f"{_num(lo)}-{_num(hi)}"
+    return f"steps {rng}{more} times the size of yours"
 
 
 def _num(x: float) -> str:

@@ -134,20 +134,23 @@ def _route1(ev, tr, sw, why, s_best, l_best, l1):
     lo, hi = (rng[0], rng[1]) if rng else (s_best, s_best)
     nonfinite = any("inf/NaN" in w for w in why)
     w = weights(tr)
-    k = max(w, key=lambda x: med(tr.params[x].ratio)) if w else None
+    k = max(w, key=lambda x: max([r for r in tr.params[x].ratio[:3] if r == r] or [0])) if w else None
     title = f"the step is too large: {why[0]}"
     detail = list(why[1:])
     detail.append(f"monitor loss over the run: {curve(tr.loss)}")
     detail.append("sweep (your step x s, loss after {} steps): ".format(sw.steps)
                   + ", ".join(f"x{s:g}: {fmt(l)}" for s, l in zip(sw.scales, sw.loss)))
     if k:
-        detail.append(f"{k}: update-to-weight ratio {fmt(med(tr.params[k].ratio))} per step (healthy ~1e-3)")
-    fix = f"use {lr_advice(ev, lo, hi)}; a 10x smaller step reached loss {fmt(l_best)} where yours reached {fmt(l1)}"
+        first = [r for r in tr.params[k].ratio[:3] if r == r]
+        if first:
+            detail.append(f"{k}: the first steps change it by {fmt(100 * max(first))}% of its size (healthy ~0.1%)")
+    fix = (f"use {lr_advice(ev, lo, hi, open_end=lo <= min(sw.scales))}; {s_best:g}x your step reached loss "
+           f"{fmt(l_best)} where yours reached {fmt(l1)}")
     lr, _ = user_lr(ev)
     return Finding(
         cause="learning-rate-too-large", severity="error", confidence=0.95 if nonfinite else 0.9,
         title=title, fix=fix,
-        evidence={"param": k, "route": "diverging", "reasons": why, "sweep": dict(zip(map(str, sw.scales), sw.loss)),
+        evidence={"param": k, "params": weights(tr), "route": "diverging", "reasons": why, "sweep": dict(zip(map(str, sw.scales), sw.loss)),
                   "healthy_scale": [lo, hi], "learning_rate": lr,
                   "healthy_learning_rate": [lr * lo, lr * hi] if lr else None,
                   "update_ratio": med(tr.params[k].ratio) if k else None},
@@ -178,7 +181,7 @@ def _route2(ev, tr):
     fix = f"use {lr_advice(ev, lo, hi)}, so that updates are ~0.1-1% of the weights; and scale inputs to [0, 1]"
     return [Finding(
         cause="learning-rate-too-large", severity="error", confidence=0.6, title=title, fix=fix,
-        evidence={"param": k, "route": "no-learning-rate", "update_ratio": r, "accuracy": [acc[0], acc[-1]],
+        evidence={"param": k, "params": weights(tr), "route": "no-learning-rate", "update_ratio": r, "accuracy": [acc[0], acc[-1]],
                   "learning_rate": lr, "healthy_scale": [lo, hi],
                   "healthy_learning_rate": [lr * lo, lr * hi] if lr else None},
         where=where(ev, k), detail=tuple(detail),

@@ -89,7 +89,7 @@ def judge(ev):
     detail = [f"{kk}: update-to-weight ratio {fmt(r)} per step" for kk, r in ratios.items()]
     detail.append("sweep (your step x s, loss after {} steps): ".format(sw.steps)
                   + ", ".join(f"x{s:g}: {fmt(l)}" for s, l in zip(sw.scales, sw.loss)))
-    fix = f"use {lr_advice(ev, lo, hi)}"
+    fix = f"use {lr_advice(ev, lo, hi, open_end=hi >= max(sw.scales))}"
     if summed:
         detail.append(f"your gradient is summed over the batch: on batches of {tr.batch_size} the step would be "
                       f"healthy at ~{_b(tr.batch_size * lo)}-{_b(tr.batch_size * hi)} samples per batch")
@@ -99,7 +99,7 @@ def judge(ev):
     return [Finding(
         cause="learning-rate-too-small", severity="warning" if summed else "error",
         confidence=0.7 if summed else 0.85, title=title, fix=fix,
-        evidence={"param": k, "update_ratio": ratios, "loss": [l0, ln], "sweep": dict(zip(map(str, sw.scales), sw.loss)),
+        evidence={"param": k, "params": weights(tr), "update_ratio": ratios, "loss": [l0, ln], "sweep": dict(zip(map(str, sw.scales), sw.loss)),
                   "healthy_scale": [lo, hi], "learning_rate": lr,
                   "healthy_learning_rate": [lr * lo, lr * hi] if lr else None, "summed_gradient": summed},
         where=where(ev, k), detail=tuple(detail) + (f"monitor loss over the run: {curve(tr.loss)}",),
