@@ -50,7 +50,10 @@ class Session:
 
     @property
     def source(self) -> str | None:
-        return self.model.source or self.location("forward")[0]
+        # cached: finding the forward's file tokenizes its source, and every call of user code asks
+        if "_source" not in self.__dict__:
+            self.__dict__["_source"] = self.model.source or self.location("forward")[0]
+        return self.__dict__["_source"]
 
     # -- calling ---------------------------------------------------------
     def _call(self, role: str, fn: Callable, *args: Any) -> Any:

@@ -157,3 +157,46 @@ def test_every_update_cause_is_documented_with_thresholds_and_confidence():
         for section in ("## What it does", "## Why is this bad?", "## Example", "## Confidence"):
             assert section in doc, (name, section)
         assert "Use instead" in doc and ("## Thresholds" in doc or "Thresholds" in doc), name
+
+
+def planted(kind, layout):
+    """A correct tests/nets.py network whose step has one planted update bug."""
+    m = mlp(layout=layout, hidden="tanh")
+    net, acc = m.net, {}
+
+    def rescaled(X, Y):
+        for k, v in net.backward(X, Y).items():
+            setattr(net, k, 0.9 * getattr(net, k) - net.lr * v)
+
+    def biases_left_out(X, Y):
+        g = net.backward(X, Y)
+        for k in ("W1", "W2"):
+            setattr(net, k, getattr(net, k) - net.lr * g[k])
+
+    def accumulated(X, Y):
+        for k, v in net.backward(X, Y).items():
+            acc[k] = acc.get(k, 0) + v
+            setattr(net, k, getattr(net, k) - net.lr * acc[k])
+
+    if kind == "learning-rate-too-small":
+        net.lr = m.learning_rate = 1e-7
+    elif kind == "learning-rate-too-large":
+        net.lr = m.learning_rate = 20.0 if layout == "sample" else 50.0
+    else:
+        m.step = {"rescaled-weights": rescaled, "dead-updates": biases_left_out, "update-aliasing": accumulated}[kind]
+    return m
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns", "sample"])
+@pytest.mark.parametrize("kind", ["rescaled-weights", "dead-updates", "update-aliasing", "learning-rate-too-small",
+                                  "learning-rate-too-large"])
+def test_planted_update_bug_is_the_first_update_cause_in_every_layout(kind, layout):
+    r = gradcheck.check(planted(kind, layout))
+    ours = [f for f in r.findings if f.cause in OURS]
+    assert ours and ours[0].cause == kind, [(f.cause, f.severity) for f in ours]
+    if kind == "dead-updates":
+        assert set(ours[0].evidence["params"]) == {"b1", "b2"}
+    if kind == "learning-rate-too-small":
+        # a summed gradient on batches of 16 may be right for bigger batches: only a warning there
+        assert ours[0].severity == ("error" if layout == "sample" else "warning")
+        assert ours[0].evidence["healthy_learning_rate"][0] > 1e-5
