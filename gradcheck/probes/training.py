@@ -45,7 +45,7 @@ import numpy as np
 from gradcheck import losses, state
 from gradcheck.batch import Batch, to_layout
 from gradcheck.session import BadReturn
-from gradcheck.usercode import UserCodeError
+from gradcheck.usercode import UserCodeError, UserCodeTimeout
 
 NAME = "training"
 REQUIRES = ("forward",)
@@ -350,7 +350,8 @@ def _run(session, evidence) -> TrainingEvidence:
             with state.preserved(model):
                 setattr(ev, part, getattr(trainer, part)())
         except (UserCodeError, BadReturn, _Stop) as e:
-            evidence.notes.append(f"training probe: the {part} experiment stopped: {e}")
+            if part != "zero":   # a step that needs integer-coded targets cannot take soft ones: expected
+                evidence.notes.append(f"training probe: the {part} experiment could not run: {e}")
         ev.timings[part] = time.perf_counter() - t
     ev.seconds = time.perf_counter() - t0
     _notes_and_extras(ev, evidence)
@@ -632,9 +633,14 @@ class _Trainer:
             fresh.restore()
             if not write(s, theta0):
                 break
-            ok = self._scaled_run(sc, k_steps, pool)
+            try:
+                loss = self.loss_on(data) if self._scaled_run(sc, k_steps, pool) else float("inf")
+            except (UserCodeError, BadReturn) as e:
+                if isinstance(getattr(e, "exc", None), UserCodeTimeout):
+                    break
+                loss = float("inf")     # the user's code gave up at this scale (e.g. an assert on finite values)
             scales.append(sc)
-            out.append(self.loss_on(data) if ok else float("inf"))
+            out.append(loss)
         order = np.argsort(scales)
         return Sweep(k_steps, [scales[i] for i in order], [out[i] for i in order], initial)
 

@@ -1,4 +1,4 @@
-"""The step is too large: the loss diverges or oscillates, or the updates swamp the weights.
+"""The step is too large: the loss diverges or oscillates, or there is no learning rate at all.
 
 ## What it does
 Judges the user's own step from the short training run and from a sweep that
