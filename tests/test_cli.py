@@ -54,6 +54,7 @@ def test_import_time_training_exit_2():
 
 @pytest.mark.parametrize("model,cause", [
     ("raises", "code-raises"), ("returns_nan", "nan-inf"), ("wrong_shape", "output-shape"), ("hangs", "code-raises"),
+    ("backward_returns_string", "bad-return"),
 ])
 def test_misbehaving_forward_is_a_finding(model, cause):
     r = run("run", os.path.join(FILES, "bad_returns.py") + "::" + model, "--timeout", "0.5", "--format", "json")
@@ -73,7 +74,7 @@ def test_causes_and_explain():
     r = run("causes")
     assert "gradient-scale" in r.output and "forward-returns-none" in r.output
     r = run("explain", "gradient-scale")
-    assert r.exit_code == 0 and "## Why is this bad?" in r.output
+    assert r.exit_code == 0 and "Why is this bad?" in r.output and "Use instead:" in r.output
     assert run("explain", "no-such-cause").exit_code == 2
 
 
