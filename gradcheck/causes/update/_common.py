@@ -6,7 +6,7 @@ from typing import Iterable
 
 import numpy as np
 
-from gradcheck.causes._where import fmt, layer_of, user_function
+from gradcheck.causes._where import fmt, user_function
 
 HEALTHY_RATIO = 1e-3
 """The update-to-weight ratio |Δθ|/|θ| of a healthy SGD step is about 1e-3 per step (Karpathy's rule of
@@ -33,9 +33,7 @@ def shape(t) -> str:
 def where(ev, param: str | None = None, role: str | None = None):
     tr = ev["training"]
     role = role or ("step" if tr.user_step else "backward")
-    layer = None
-    if param is not None:
-        layer = layer_of(tr.order, param, {k: p.shape for k, p in tr.params.items()})
+    layer = ev.session.layer_of(param) if param is not None else None
     return user_function(ev.session, role, param=param, layer=layer)
 
 
