@@ -34,6 +34,11 @@ the arrays the step updates are the arrays the forward reads.
   drives every output to 0 (which lowers an MSE loss a lot) from passing.
 - 4 samples and 300 steps: a correct MNIST-sized network fits 4 samples in
   10-300 steps at any sensible learning rate (per-sample steps included).
+- Not reported when one step with a zero data gradient (targets equal to the
+  network's own output, see rescaled-weights) still shrinks a weight matrix
+  by >= 0.1 % (an L2 penalty or weight decay): on 4 samples a penalty
+  normalised by the batch size (``lambda / m``) outweighs the data, so the
+  failure to fit says nothing about the code.
 - Severity: error when the loss did not fall below 90 % of its start (no
   learning at all), warning when it fell but not enough (learning, slowly or
   into a plateau such as all outputs at 0).
@@ -49,13 +54,27 @@ from gradcheck.causes.update.learning_rate_too_large import overfit_failed
 from gradcheck.report import Finding
 
 NO_PROGRESS = 0.9
+DECAY = 1e-3
+
+
+def decays(tr) -> bool:
+    """The step shrinks some weight matrix even when the data gradient is zero (weight decay / L2)."""
+    z = tr.zero
+    if z is None:
+        return False
+    for k, p in tr.params.items():
+        if len(p.shape) >= 2 and min(p.shape) > 1:
+            a, c = z.alpha.get(k, float("nan")), z.cos_theta.get(k, float("nan"))
+            if a == a and c == c and a <= -DECAY and c <= -0.9:
+                return True
+    return False
 
 
 @cause("cannot-overfit", requires=("training",))
 def judge(ev):
     tr = ev["training"]
     o = tr.overfit
-    if o is None or len(o.loss) < 2 or not overfit_failed(tr):
+    if o is None or len(o.loss) < 2 or not overfit_failed(tr) or decays(tr):
         return []
     frozen = not (o.final < NO_PROGRESS * o.initial)
     acc = o.accuracy[-1] if o.accuracy else float("nan")
