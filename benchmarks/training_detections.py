@@ -7,13 +7,11 @@ Usage: python benchmarks/training_detections.py [KIND ...]   (rescaled dead alia
 import os
 import sys
 
-import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import gradcheck, nets
-from collections import Counter
 
 def planted(kind, layout, hidden, seed):
     m = nets.mlp(layout=layout, hidden=hidden, seed=seed)

@@ -60,8 +60,6 @@ which rank above it).
 """
 import math
 
-import numpy as np
-
 from gradcheck.causes import cause
 from gradcheck.causes._where import fmt
 from gradcheck.causes.update._common import (curve, lr_advice, med, ratio_perp, scale_of, sweep_range, user_lr,

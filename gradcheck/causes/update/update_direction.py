@@ -39,7 +39,6 @@ self.W2 -= self.lr * dW2
 (cos(Δθ, -g) < -0.9); otherwise 0.9 times the fraction of checked steps
 that climb.
 """
-import numpy as np
 
 from gradcheck.causes import cause
 from gradcheck.causes._where import fmt
