@@ -91,7 +91,7 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float):
     failed = {f.cause for f in findings if f.severity == "error"}
     checks = [Check(c.name, "failed" if c.status == "passed" and _probe_failed(c.name, failed) else c.status,
                     c.seconds, c.note) for c in checks]
-    return findings, checks, evidence.notes, getattr(evidence, "extras", {})
+    return findings, checks, evidence.notes, evidence.extras
 
 
 def _probe_failed(probe: str, failed_causes: set[str]) -> bool:

@@ -20,7 +20,13 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "logits-not-probabilities": ("gradient-mismatch",),
     "broadcast-shape": ("code-raises", "gradient-shape"),
     "integer-overflow": ("unnormalized-inputs",),
+    "softmax-axis": ("forward-mismatch",),
+    "forward-mismatch": ("training-fails",),
 }
+
+SUMMARIES = {"training-fails"}
+"""Causes that sum up the others (the oracle's side-by-side verdict): any other finding of the same
+severity explains them, so they rank below it and carry the confirmation as evidence."""
 
 GENERIC = {"gradient-mismatch"}
 
@@ -47,6 +53,8 @@ def rank(findings: list[Finding]) -> list[Finding]:
     findings = dedupe(findings)
     present = {f.cause for f in findings}
     explained = {c for root, cs in EXPLAINS.items() if root in present for c in cs}
+    if present - SUMMARIES:
+        explained |= SUMMARIES
     return sorted(findings, key=lambda f: (_SEVERITY[f.severity], f.cause in explained, -f.confidence))
 
 

@@ -19,6 +19,9 @@ from gradcheck.batch import Batch, make_batch
 from gradcheck.model import Model, source_location
 
 
+_UNSET = object()
+
+
 class BadReturn(Exception):
     """User code returned something gradcheck cannot use (None, wrong shape, missing key)."""
 
@@ -39,9 +42,11 @@ class Session:
     calls: dict[str, int] = field(default_factory=dict)
     loss: str | None = None
     """The loss family the gradient belongs to, once the gradient probe decided it."""
+    _source: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
+        self._source = _UNSET
 
     # -- locations -------------------------------------------------------
     def location(self, role: str) -> tuple[str | None, int | None]:
@@ -50,7 +55,10 @@ class Session:
 
     @property
     def source(self) -> str | None:
-        return self.model.source or self.location("forward")[0]
+        """The user's file (looked up once: every call of user code needs it)."""
+        if self._source is _UNSET:
+            self._source = self.model.source or self.location("forward")[0]
+        return self._source
 
     # -- calling ---------------------------------------------------------
     def _call(self, role: str, fn: Callable, *args: Any) -> Any:

@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBES = ["forward", "gradients"]
+PROBES = ["forward", "gradients", "oracle"]
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 
@@ -28,6 +28,8 @@ class Evidence:
     items: dict[str, Any] = field(default_factory=dict)
     failures: dict[str, BaseException] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Data for pictures (loss and accuracy curves...), copied to ``Report.extras``."""
 
     def __contains__(self, name: str) -> bool:
         return name in self.items

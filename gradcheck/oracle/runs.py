@@ -1,0 +1,431 @@
+"""Short training runs of the user's own model and of the reference, side by side.
+
+Both start from the user's initial weights and see the same batches in the same
+order; a run is ``STEPS`` steps of ``BATCH`` samples (one user ``step`` call per
+batch, or per sample in the sample layout, where the reference then also
+updates after every sample). Accuracy and loss are measured every
+``EVAL_EVERY`` steps on a held-out part of the data the runs never train on,
+from the network's output (argmax against the labels), never from the user's
+own ``evaluate``, which may itself be the bug.
+
+A run may carry changes (``CHANGES``), each a single edit a person could make:
+scaled inputs, fan-in initialisation, a learning rate x10, /10 or a standard
+one, wider hidden layers; and, on the user's model only, the correct gradient in
+place of the backward or plain SGD in place of the step. User runs happen
+inside ``state.preserved``: the model is restored bit for bit afterwards.
+
+Numbers (the reasons):
+- ``STEPS = 200`` of ``BATCH = 10``: 2,000 samples. On the bundled MNIST sample a
+  correct 784-30-10 network with usual settings reaches 70-88 % held-out
+  accuracy in that many samples (sigmoid/mse, softmax/cross-entropy, relu,
+  per-sample or mini-batch), while a broken one stays at 8-12 %: the two are
+  far apart, and a run costs 0.02 s (mini-batch) to 0.15 s (per sample) on the
+  reference.
+- ``LEARNS = 0.35``: a run learns when its accuracy gain over chance,
+  ``(acc - chance) / (1 - chance)``, is at least 0.35 (41.5 % on ten balanced
+  classes): half of what working networks reach, well above what broken ones do.
+- ``STUCK = 0.10``: below this gain (19 % on MNIST) the run did not learn at all.
+- Without class labels (regression targets) a run learns when its held-out loss
+  falls below half its initial value, and is stuck above 90 % of it.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradcheck import losses, state
+from gradcheck.batch import Batch
+from gradcheck.oracle.wiring import Wiring
+from gradcheck.session import BadReturn
+from gradcheck.usercode import UserCodeError
+
+STEPS = 200
+BATCH = 10
+EVAL_EVERY = 20
+HELD_OUT = 400
+MIN_SAMPLES = 100
+LEARNS = 0.35
+STUCK = 0.10
+
+CHANGES: dict[str, str] = {
+    "scaled-inputs": "inputs scaled to [0, 1]",
+    "fan-in-init": "weights initialised with std 1/sqrt(fan_in) and zero biases",
+    "lr-x10": "the learning rate x10",
+    "lr-div10": "the learning rate /10",
+    "standard-lr": "a standard learning rate",
+    "wider-hidden": "wider hidden layers",
+    "reference-gradient": "the correct gradient in place of your backward",
+    "plain-sgd": "plain SGD on your own gradient in place of your step",
+}
+"""Every single change a run can carry, and how the report words it."""
+
+USER_ONLY = ("reference-gradient", "plain-sgd")
+REFERENCE_ONLY = ("wider-hidden",)
+
+
+def describe(names: tuple[str, ...], plan: "Plan | None" = None) -> str:
+    """``inputs scaled to [0, 1] and the learning rate x10``."""
+    parts = []
+    for n in names:
+        text = CHANGES[n]
+        if plan is not None and n == "standard-lr":
+            text += f" ({plan.standard_lr:.3g}{' per sample' if plan.per_sample else ''})"
+        if plan is not None and n == "wider-hidden" and plan.widths:
+            text = f"hidden layers of {'-'.join(str(w) for w in plan.widths[1:-1])} units"
+        parts.append(text)
+    return " and ".join(parts) if parts else "your settings"
+
+
+class CannotApply(Exception):
+    """A change cannot be applied to the user's model (e.g. its parameters are not arrays)."""
+
+
+@dataclass
+class Curve:
+    """One run: held-out loss and accuracy every ``EVAL_EVERY`` steps."""
+
+    steps: list[int] = field(default_factory=list)
+    loss: list[float | None] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+    chance: float = 0.0
+    """Accuracy of always answering the most frequent held-out class."""
+    classification: bool = True
+    stopped: str = ""
+    """Why the run ended before ``STEPS`` ("diverged", "time budget", the user's exception), or ""."""
+    seconds: float = 0.0
+
+    @property
+    def final_accuracy(self) -> float | None:
+        return self.accuracy[-1] if self.accuracy else None
+
+    @property
+    def final_step(self) -> int:
+        return self.steps[-1] if self.steps else 0
+
+    @property
+    def gain(self) -> float:
+        """How much of the way from chance to perfect the run got (loss ratio without classes)."""
+        if self.classification:
+            acc = self.final_accuracy
+            return 0.0 if acc is None else (acc - self.chance) / max(1e-9, 1.0 - self.chance)
+        first, last = (self.loss[0] if self.loss else None), (self.loss[-1] if self.loss else None)
+        if first is None or last is None or first <= 0:
+            return 0.0
+        return 1.0 - last / first
+
+    @property
+    def learns(self) -> bool:
+        return self.gain >= (LEARNS if self.classification else 0.5)
+
+    @property
+    def stuck(self) -> bool:
+        return self.gain < (STUCK if self.classification else 0.1)
+
+    def summary(self) -> str:
+        """``88 % after 200 steps`` (or the final loss without classes)."""
+        if self.classification and self.final_accuracy is not None:
+            s = f"{100 * self.final_accuracy:.0f} % after {self.final_step} steps"
+        else:
+            last = self.loss[-1] if self.loss else None
+            s = f"loss {last:.4g} after {self.final_step} steps" if last is not None else "no finite loss"
+        return s + (f" ({self.stopped})" if self.stopped else "")
+
+
+@dataclass
+class Plan:
+    """What every run shares: data split, batches, learning rates, initial weights."""
+
+    train: Batch
+    held: Batch
+    batches: list[np.ndarray]
+    per_sample: bool
+    lr: float
+    """Learning rate of the reference's SGD on the summed loss of one update's data (the user's)."""
+    standard_lr: float
+    user_lr: float
+    """Learning rate of plain SGD on the user's own gradient (the user's step size on it)."""
+    chance: float
+    classification: bool
+    x_range: tuple[float, float]
+    init: list[tuple[np.ndarray, np.ndarray]]
+    """The user's initial weights, reference-shaped."""
+    fan_in: list[tuple[np.ndarray, np.ndarray]]
+    widths: tuple[int, ...] | None
+    """Layer sizes of the widened network, or None when no hidden layer is narrow."""
+    loss: str
+    """Loss family of the curves (the reference's)."""
+    seed: int
+    deadline: float
+
+    @property
+    def inputs_need_scaling(self) -> bool:
+        lo, hi = self.x_range
+        return max(abs(lo), abs(hi)) > 1.5
+
+    def scaled(self, X: np.ndarray) -> np.ndarray:
+        lo, hi = self.x_range
+        lo = min(lo, 0.0)
+        return (np.asarray(X, dtype=np.float64) - lo) / (hi - lo if hi > lo else 1.0)
+
+    def applicable(self, name: str) -> bool:
+        if name == "scaled-inputs":
+            return self.inputs_need_scaling
+        if name in ("lr-x10", "lr-div10"):
+            return self.lr > 0
+        if name == "standard-lr":
+            return not (self.standard_lr / 3 <= self.lr <= self.standard_lr * 3)
+        if name == "wider-hidden":
+            return self.widths is not None
+        return True
+
+
+def standard_lr(output: str, loss: str, per_sample: bool, batch: int = BATCH) -> float:
+    """A learning rate that trains a fan-in initialised MLP on [0, 1] inputs (see ``Plan``).
+
+    Bounded outputs (sigmoid, softmax) with mse have small gradients and take
+    Nielsen's eta = 3 (0.5 per sample); an identity output with mse takes 0.05
+    (0.01 per sample); cross-entropy losses 0.3 (0.05 per sample). Mini-batch
+    rates are per *mean* gradient, hence divided by the batch size here (the
+    reference steps on the summed loss).
+    """
+    if loss == "mse":
+        mean, one = (3.0, 0.5) if output in ("sigmoid", "softmax") else (0.05, 0.01)
+    else:
+        mean, one = 0.3, 0.05
+    return one if per_sample else mean / batch
+
+
+def _classification(Y: np.ndarray) -> bool:
+    return bool(Y.ndim == 2 and Y.shape[1] > 1 and np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1))
+
+
+def fan_in_params(sizes: tuple[int, ...], rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(rng.normal(0.0, 1.0 / np.sqrt(n), (n, m)), np.zeros(m)) for n, m in zip(sizes[:-1], sizes[1:])]
+
+
+def _widths(sizes: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Hidden layers narrower than max(16, 2 x outputs) widened to max(32, 3 x outputs)."""
+    k = sizes[-1]
+    narrow, wide = max(16, 2 * k), max(32, 3 * k)
+    hidden = [wide if h < narrow else h for h in sizes[1:-1]]
+    if list(sizes[1:-1]) == hidden:
+        return None
+    return (sizes[0], *hidden, k)
+
+
+def widen(params: list[tuple[np.ndarray, np.ndarray]], widths: tuple[int, ...], rng: np.random.Generator,
+          fan_in: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``params`` grown to ``widths``: the existing units kept, new ones drawn like the layer's own
+    weights (their mean and spread), or from the fan-in distribution."""
+    if fan_in:
+        return fan_in_params(widths, rng)
+    out = []
+    for (W, b), (n, m) in zip(params, zip(widths[:-1], widths[1:])):
+        mu, sd = float(np.mean(W)), float(np.std(W))
+        W2 = rng.normal(mu, sd, (n, m))
+        W2[:W.shape[0], :W.shape[1]] = W
+        b2 = rng.normal(float(np.mean(b)), float(np.std(b)), m) if np.any(b) else np.zeros(m)
+        b2[:len(b)] = b
+        out.append((W2, b2))
+    return out
+
+
+def make_plan(session, wiring: Wiring, lr: float, user_lr: float, scale: float, deadline: float) -> Plan | None:
+    """The shared setup, or None when the data is too small to hold some out.
+
+    ``lr``: the reference's (on the summed loss); ``user_lr``: the user's step size on its own
+    gradient (NaN: ``lr / scale``, with ``scale`` the gradient's global scale).
+    """
+    data = session.data
+    n = data.n
+    if n < MIN_SAMPLES:
+        return None
+    rng = np.random.default_rng([session.seed, 5])
+    perm = rng.permutation(n)
+    h = min(HELD_OUT, n // 4)
+    held, train = data.take(np.sort(perm[:h])), data.take(perm[h:])
+    batches, order, pos = [], rng.permutation(train.n), 0
+    for _ in range(STEPS):
+        if pos + BATCH > len(order):
+            order, pos = rng.permutation(train.n), 0
+        batches.append(order[pos:pos + BATCH])
+        pos += BATCH
+    per_sample = session.model.layout == "sample"
+    std = standard_lr(wiring.architecture.output, wiring.loss, per_sample)
+    cls = _classification(data.Y)
+    chance = float(np.max(np.bincount(held.labels)) / held.n) if cls else 0.0
+    X = np.asarray(data.X, dtype=np.float64)
+    init = wiring.to_reference(session.params())
+    lr = lr if np.isfinite(lr) and lr > 0 else std
+    user_lr = user_lr if np.isfinite(user_lr) and user_lr > 0 else lr / scale
+    return Plan(train, held, batches, per_sample, lr, std, user_lr,
+                chance, cls, (float(X.min()), float(X.max())), init,
+                fan_in_params(wiring.sizes, np.random.default_rng([session.seed, 6])),
+                _widths(wiring.sizes), wiring.loss, session.seed, deadline)
+
+
+def _lr(plan: Plan, names: tuple[str, ...]) -> float:
+    if "standard-lr" in names:
+        return plan.standard_lr
+    return plan.lr * (10.0 if "lr-x10" in names else 0.1 if "lr-div10" in names else 1.0)
+
+
+def _score(plan: Plan, out: np.ndarray, curve: Curve, step: int) -> None:
+    """Append the held-out loss and accuracy of ``out`` at ``step``."""
+    Y = plan.held.Y
+    curve.steps.append(step)
+    if out.shape != Y.shape:
+        curve.loss.append(None)
+        curve.accuracy.append(None)
+        return
+    with np.errstate(all="ignore"):
+        loss = losses.FUNCS[plan.loss](out, Y) / len(Y) if np.all(np.isfinite(out)) else None
+    curve.loss.append(float(loss) if loss is not None and np.isfinite(loss) else None)
+    acc = float(np.mean(np.argmax(np.nan_to_num(out, nan=-np.inf), axis=1) == plan.held.labels))
+    curve.accuracy.append(acc if plan.classification else None)
+
+
+def _new_curve(plan: Plan) -> Curve:
+    return Curve(chance=plan.chance, classification=plan.classification)
+
+
+# -- the reference ---------------------------------------------------------------
+
+def gradients(net, X: np.ndarray, Y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``net.gradients`` without the trace's extra quantities (this runs thousands of times)."""
+    out, zs, acts = net.forward(X, return_all=True)
+    return net.backward(zs, acts, net.output_delta(zs[-1], out, Y))[0]
+
+
+def reference_params(plan: Plan, names: tuple[str, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    params = plan.fan_in if "fan-in-init" in names else plan.init
+    if "wider-hidden" in names and plan.widths:
+        params = widen(params, plan.widths, np.random.default_rng([plan.seed, 8]), "fan-in-init" in names)
+    return [(W.copy(), b.copy()) for W, b in params]
+
+
+def run_reference(plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -> Curve:
+    """The reference, plain SGD, from the user's initial weights (with ``names`` changed)."""
+    t0 = time.perf_counter()
+    net = wiring.net(reference_params(plan, names))
+    lr = _lr(plan, names)
+    scale = "scaled-inputs" in names
+    Xtr = plan.scaled(plan.train.X) if scale else np.asarray(plan.train.X, dtype=np.float64)
+    Xhe = plan.scaled(plan.held.X) if scale else np.asarray(plan.held.X, dtype=np.float64)
+    Ytr = plan.train.Y
+    curve = _new_curve(plan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _score(plan, net.forward(Xhe), curve, 0)
+        for s, idx in enumerate(plan.batches, 1):
+            rows = [idx[i:i + 1] for i in range(len(idx))] if plan.per_sample else [idx]
+            for r in rows:
+                for l, (dW, db) in enumerate(gradients(net, Xtr[r], Ytr[r])):
+                    W, b = net.params[l]
+                    W -= lr * dW
+                    if net.bias[l]:
+                        b -= lr * db
+            finite = all(np.all(np.isfinite(W)) for W, _ in net.params)
+            if s % EVAL_EVERY == 0 or s == len(plan.batches) or not finite:
+                _score(plan, net.forward(Xhe), curve, s)
+            if not finite:
+                curve.stopped = "diverged"
+                break
+            if time.perf_counter() > plan.deadline:
+                curve.stopped = "time budget"
+                if curve.steps[-1] != s:
+                    _score(plan, net.forward(Xhe), curve, s)
+                break
+    curve.seconds = time.perf_counter() - t0
+    return curve
+
+
+# -- the user's own model ----------------------------------------------------------
+
+def _write(arr, values: np.ndarray) -> None:
+    if not isinstance(arr, np.ndarray):
+        raise CannotApply(f"a parameter is a {type(arr).__name__}, not an array gradcheck can write into")
+    view = np.asarray(arr)
+    if not view.flags.writeable:
+        raise CannotApply("a parameter array is read-only")
+    view[...] = np.asarray(values).reshape(view.shape)
+
+
+def _apply(session, new: dict[str, np.ndarray]) -> None:
+    params = session.params()
+    for k, v in new.items():
+        _write(params[k], v)
+    now = session.params()
+    if any(not np.allclose(np.asarray(now[k], dtype=np.float64), v, equal_nan=True) for k, v in new.items()):
+        raise CannotApply("writing into the parameters does not change the model (params() returns copies?)")
+
+
+def _current(session, keys: list[str]) -> dict[str, np.ndarray]:
+    p = session.params()
+    return {k: np.array(p[k], dtype=np.float64) for k in keys}
+
+
+def run_user(session, plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -> Curve:
+    """The user's own model trained with its own step (with ``names`` changed), then restored."""
+    t0 = time.perf_counter()
+    model = session.model
+    keys = [k for pair in wiring.mapping.names for k in pair if k is not None]
+    scale = "scaled-inputs" in names
+    train, held = plan.train, plan.held
+    if scale:
+        train = Batch(plan.scaled(train.X), train.Y, train.labels)
+        held = Batch(plan.scaled(held.X), held.Y, held.labels)
+    lr = _lr(plan, names)
+    factor = lr / plan.lr if plan.lr else 1.0
+    mode = next((n for n in USER_ONLY if n in names), "own")
+    if mode == "own" and model.step is None:
+        mode = "plain-sgd"  # a model without a step is trained with plain SGD on its backward
+    net = wiring.net(plan.init)
+    curve = _new_curve(plan)
+    with state.preserved(model), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.random.seed(plan.seed)
+        try:
+            if "fan-in-init" in names:
+                _apply(session, wiring.to_user(plan.fan_in))
+            _score(plan, session.output(held), curve, 0)
+            for s, idx in enumerate(plan.batches, 1):
+                b = train.take(idx)
+                chunks = [b.take([i]) for i in range(b.n)] if plan.per_sample else [b]
+                for c in chunks:
+                    if mode == "reference-gradient":
+                        net.params = wiring.to_reference(session.params())
+                        g = wiring.to_user(gradients(net, np.asarray(c.X, dtype=np.float64), c.Y))
+                        cur = _current(session, list(g))
+                        _apply(session, {k: cur[k] - lr * g[k] for k in g})
+                    elif mode == "plain-sgd":
+                        g = session.gradients(c)
+                        cur = _current(session, keys)
+                        _apply(session, {k: cur[k] - factor * plan.user_lr * g[k] for k in keys})
+                    elif factor != 1.0:
+                        before = _current(session, keys)
+                        session.step(c)
+                        after = _current(session, keys)
+                        _apply(session, {k: before[k] + factor * (after[k] - before[k]) for k in keys})
+                    else:
+                        session.step(c)
+                finite = all(np.all(np.isfinite(v)) for v in _current(session, keys).values())
+                if s % EVAL_EVERY == 0 or s == len(plan.batches) or not finite:
+                    _score(plan, session.output(held), curve, s)
+                if not finite:
+                    curve.stopped = "diverged"
+                    break
+                if time.perf_counter() > plan.deadline:
+                    curve.stopped = "time budget"
+                    if curve.steps[-1] != s:
+                        _score(plan, session.output(held), curve, s)
+                    break
+        except (UserCodeError, BadReturn) as e:
+            curve.stopped = f"your code failed: {e}"
+        except CannotApply as e:
+            curve.stopped = f"cannot apply: {e}"
+    curve.seconds = time.perf_counter() - t0
+    return curve
