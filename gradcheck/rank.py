@@ -21,7 +21,7 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "broadcast-shape": ("code-raises", "gradient-shape"),
     "integer-overflow": ("unnormalized-inputs",),
     "softmax-axis": ("forward-mismatch",),
-    "forward-mismatch": ("training-fails",),
+    "forward-mismatch": ("gradient-mismatch", "training-fails"),
 }
 
 SUMMARIES = {"training-fails"}

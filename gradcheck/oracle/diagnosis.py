@@ -97,14 +97,6 @@ class Diagnosis:
     def describe(self, change: tuple[str, ...]) -> str:
         return runs.describe(change, self.plan)
 
-    @property
-    def lr_too_small_only(self) -> bool:
-        """The change that works only raises the learning rate (more steps would also get there)."""
-        if not self.best or self.plan is None:
-            return False
-        return all(n == "lr-x10" or (n == "standard-lr" and self.plan.standard_lr > self.plan.lr)
-                   for n in self.best)
-
 
 class _Runner:
     """Runs trials while the deadline allows, estimating each run's cost from the first ones."""

@@ -39,6 +39,7 @@ import numpy as np
 from gradcheck import losses, state
 from gradcheck.batch import Batch
 from gradcheck.oracle.wiring import Wiring
+from gradcheck.reference import activations as act
 from gradcheck.session import BadReturn
 from gradcheck.usercode import UserCodeError
 
@@ -300,6 +301,29 @@ def gradients(net, X: np.ndarray, Y: np.ndarray) -> list[tuple[np.ndarray, np.nd
     return net.backward(zs, acts, net.output_delta(zs[-1], out, Y))[0]
 
 
+def sgd_sample(net, x: np.ndarray, y: np.ndarray, lr: float) -> None:
+    """``net.sgd_step`` on one sample (rows ``(1, n)``), in place, skipping zero inputs.
+
+    The same backprop as ``MLP.backward`` (tested equal), written for the
+    per-sample runs: the first layer's update ``x.T @ delta`` only touches the
+    rows of W where the input is non-zero (a fifth of them for MNIST digits).
+    """
+    out, zs, acts = net.forward(x, return_all=True)
+    delta = net.output_delta(zs[-1], out, y)[0]
+    for l in reversed(range(len(net.params))):
+        W, b = net.params[l]
+        back = (W @ delta) * act.slope(net.hidden[l - 1], zs[l - 1][0]) if l > 0 else None
+        a = acts[l][0]
+        nz = np.flatnonzero(a)
+        if len(nz) < 0.5 * len(a):
+            W[nz] -= np.multiply.outer(lr * a[nz], delta)
+        else:
+            W -= np.multiply.outer(lr * a, delta)
+        if net.bias[l]:
+            b -= lr * delta
+        delta = back
+
+
 def reference_params(plan: Plan, names: tuple[str, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
     params = plan.fan_in if "fan-in-init" in names else plan.init
     if "wider-hidden" in names and plan.widths:
@@ -321,9 +345,11 @@ def run_reference(plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -> Cu
         warnings.simplefilter("ignore")
         _score(plan, net.forward(Xhe), curve, 0)
         for s, idx in enumerate(plan.batches, 1):
-            rows = [idx[i:i + 1] for i in range(len(idx))] if plan.per_sample else [idx]
-            for r in rows:
-                for l, (dW, db) in enumerate(gradients(net, Xtr[r], Ytr[r])):
+            if plan.per_sample:
+                for i in idx:
+                    sgd_sample(net, Xtr[i:i + 1], Ytr[i:i + 1], lr)
+            else:
+                for l, (dW, db) in enumerate(gradients(net, Xtr[idx], Ytr[idx])):
                     W, b = net.params[l]
                     W -= lr * dW
                     if net.bias[l]:

@@ -39,12 +39,15 @@ def forward(self, X):
 ```
 
 ## Confidence
-0.9 for a departure the comparison names precisely (``softmax-axis``,
+0.95, and an error, when the user's backward is exactly the gradient of the
+closest standard network while the gradient check fails: the backward
+differentiates the intended network and the forward computes another one.
+Otherwise 0.9 for a departure the comparison names precisely (``softmax-axis``,
 ``output-activation``, ``real-data``), 0.75 for ``hidden-layers`` and
-``output-layer``, where a deliberate non-standard layer is more likely. The
-severity follows the side-by-side run (probe ``oracle``): error when the closest
-standard network learns and the user's does not, info when the user's learns,
-warning otherwise.
+``output-layer``, where a deliberate non-standard layer is more likely; the
+severity then follows the side-by-side run (probe ``oracle``): error when the
+closest standard network learns and the user's does not, info when the user's
+learns, warning otherwise.
 
 Thresholds: the outputs must agree within 1e-6 of max(1, |output|) (1e-3 for
 float32 or smaller weights): a correct forward agrees to ~1e-15.
@@ -71,6 +74,13 @@ def judge(ev):
         return []
     verdict = o.verdict
     severity = "error" if verdict in ("code", "code+settings") else "info" if verdict == "ok" else "warning"
+    confidence = REPORTED[departs]
+    grads = [g for g in o.differential.quantities if g.kind == "gradient"]
+    g_probe = ev.get("gradients")
+    backward_standard = (bool(grads) and all(g.ok for g in grads) and o.differential.gradients_comparable
+                         and g_probe is not None and bool(g_probe.failed))
+    if backward_standard:  # the backward is the closest network's gradient: the forward is what departs
+        severity, confidence = "error", 0.95
     a = o.architecture
     closest = f"hidden={','.join(a.hidden) or '-'} output={a.output}"
     text = q.note.split(": ", 1)[-1] if q.note else DEPARTURES.get(departs, departs)
@@ -78,10 +88,13 @@ def judge(ev):
               f"max |difference| {fmt(q.rel_error)}"]
     detail += [f"tried: hidden={','.join(c.hidden) or '-'} output={c.output}: max diff {fmt(c.max_diff)}"
                for c in a.candidates[:3]]
+    if backward_standard:
+        detail.append(f"your backward is exactly the gradient of that standard network, so the gradient check "
+                      f"fails on {', '.join(g_probe.failed)} because the forward departs, not the backward")
     if o.diagnosis is not None:
         detail.append(o.headline())
     return [Finding(
-        cause="forward-mismatch", severity=severity, confidence=REPORTED[departs],
+        cause="forward-mismatch", severity=severity, confidence=confidence,
         title=f"the forward matches no standard network on its own weights: {text}",
         evidence={"departs": departs, "max_diff": q.rel_error, "closest": {"hidden": list(a.hidden),
                                                                              "output": a.output},

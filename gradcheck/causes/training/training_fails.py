@@ -49,15 +49,22 @@ when it could only be tried on the reference (a wider layer), 0.5 when no change
 helped or the user's model did not follow the reference.
 
 Severity: error when the user's model stays within 0.1 of chance (19 % on ten
-classes), except that a learning rate that is merely too small is a warning
-(more steps would get there); a model that learns, but slowly (gain below 0.35),
-gets a warning for a code verdict and information for a settings one.
+classes), except for a settings verdict that only needs another learning rate,
+or that no change explains: a warning (the runs' batch size is gradcheck's
+choice, and more steps may get there). A model that learns, but slowly (gain
+below 0.35), gets a warning for a code verdict and information for a settings one.
 """
 from gradcheck.causes import cause
 from gradcheck.causes._where import fmt, user_function
 from gradcheck.oracle import runs
 from gradcheck.oracle.diagnosis import key
 from gradcheck.report import Finding, Where
+
+
+SETTLED = ("scaled-inputs", "fan-in-init", "wider-hidden")
+"""Changes whose effect does not depend on the batch size or the number of steps: a settings verdict
+that needs one of them is an error; one that only needs another learning rate is a warning (the
+runs' batches of 10 are gradcheck's choice, and a summed gradient's step grows with the batch)."""
 
 
 def _pct(x) -> str:
@@ -176,7 +183,8 @@ def judge(ev):
         severity = "error" if user.stuck else "warning"
     else:
         title, fix, conf, confirmed, more = _settings(d)
-        severity = ("warning" if d.lr_too_small_only else "error") if user.stuck else "info"
+        settled = d.best is not None and any(n in SETTLED for n in d.best)
+        severity = ("error" if settled else "warning") if user.stuck else "info"
         if o.differential.first is not None:
             more.append(f"your network also differs from the reference, {first_difference(o, ev.session)[0]}")
     lines += more + d.notes
