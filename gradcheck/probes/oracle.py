@@ -161,7 +161,12 @@ class OracleEvidence:
             if sgd is not None and sgd.learns:
                 return False  # the user's own gradient trains once the step is plain SGD
             return ref.learns
-        answers = [self.change_helps(c) for c in CAUSE_CHANGES[cause]]
+        changes = CAUSE_CHANGES[cause]
+        if "standard-lr" in changes and d.plan is not None:  # only when it moves the rate the cause's way
+            up = d.plan.standard_lr > d.plan.lr
+            if up != (cause == "learning-rate-too-small"):
+                changes = tuple(c for c in changes if c != "standard-lr")
+        answers = [self.change_helps(c) for c in changes]
         if any(a is True for a in answers):
             return True
         if any(a is False for a in answers):
