@@ -46,7 +46,7 @@ from gradcheck.usercode import UserCodeError
 STEPS = 200
 BATCH = 10
 EVAL_EVERY = 20
-HELD_OUT = 400
+HELD_OUT = 300
 MIN_SAMPLES = 100
 LEARNS = 0.35
 STUCK = 0.10
@@ -331,8 +331,12 @@ def reference_params(plan: Plan, names: tuple[str, ...]) -> list[tuple[np.ndarra
     return [(W.copy(), b.copy()) for W, b in params]
 
 
-def run_reference(plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -> Curve:
-    """The reference, plain SGD, from the user's initial weights (with ``names`` changed)."""
+def run_reference(plan: Plan, wiring: Wiring, names: tuple[str, ...] = (), curve: bool = True) -> Curve:
+    """The reference, plain SGD, from the user's initial weights (with ``names`` changed).
+
+    ``curve=False`` measures only the start and the end (a trial needs no curve).
+    """
+    every = EVAL_EVERY if curve else len(plan.batches)
     t0 = time.perf_counter()
     net = wiring.net(reference_params(plan, names))
     lr = _lr(plan, names)
@@ -340,10 +344,10 @@ def run_reference(plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -> Cu
     Xtr = plan.scaled(plan.train.X) if scale else np.asarray(plan.train.X, dtype=np.float64)
     Xhe = plan.scaled(plan.held.X) if scale else np.asarray(plan.held.X, dtype=np.float64)
     Ytr = plan.train.Y
-    curve = _new_curve(plan)
+    result = _new_curve(plan)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _score(plan, net.forward(Xhe), curve, 0)
+        _score(plan, net.forward(Xhe), result, 0)
         for s, idx in enumerate(plan.batches, 1):
             if plan.per_sample:
                 for i in idx:
@@ -355,18 +359,18 @@ def run_reference(plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -> Cu
                     if net.bias[l]:
                         b -= lr * db
             finite = all(np.all(np.isfinite(W)) for W, _ in net.params)
-            if s % EVAL_EVERY == 0 or s == len(plan.batches) or not finite:
-                _score(plan, net.forward(Xhe), curve, s)
+            if s % every == 0 or s == len(plan.batches) or not finite:
+                _score(plan, net.forward(Xhe), result, s)
             if not finite:
-                curve.stopped = "diverged"
+                result.stopped = "diverged"
                 break
             if time.perf_counter() > plan.deadline:
-                curve.stopped = "time budget"
-                if curve.steps[-1] != s:
-                    _score(plan, net.forward(Xhe), curve, s)
+                result.stopped = "time budget"
+                if result.steps[-1] != s:
+                    _score(plan, net.forward(Xhe), result, s)
                 break
-    curve.seconds = time.perf_counter() - t0
-    return curve
+    result.seconds = time.perf_counter() - t0
+    return result
 
 
 # -- the user's own model ----------------------------------------------------------
@@ -394,8 +398,12 @@ def _current(session, keys: list[str]) -> dict[str, np.ndarray]:
     return {k: np.array(p[k], dtype=np.float64) for k in keys}
 
 
-def run_user(session, plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -> Curve:
-    """The user's own model trained with its own step (with ``names`` changed), then restored."""
+def run_user(session, plan: Plan, wiring: Wiring, names: tuple[str, ...] = (), curve: bool = True) -> Curve:
+    """The user's own model trained with its own step (with ``names`` changed), then restored.
+
+    ``curve=False`` measures only the start and the end (a trial needs no curve).
+    """
+    every = EVAL_EVERY if curve else len(plan.batches)
     t0 = time.perf_counter()
     model = session.model
     keys = [k for pair in wiring.mapping.names for k in pair if k is not None]
@@ -410,14 +418,14 @@ def run_user(session, plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -
     if mode == "own" and model.step is None:
         mode = "plain-sgd"  # a model without a step is trained with plain SGD on its backward
     net = wiring.net(plan.init)
-    curve = _new_curve(plan)
+    result = _new_curve(plan)
     with state.preserved(model), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         np.random.seed(plan.seed)
         try:
             if "fan-in-init" in names:
                 _apply(session, wiring.to_user(plan.fan_in))
-            _score(plan, session.output(held), curve, 0)
+            _score(plan, session.output(held), result, 0)
             for s, idx in enumerate(plan.batches, 1):
                 b = train.take(idx)
                 chunks = [b.take([i]) for i in range(b.n)] if plan.per_sample else [b]
@@ -439,19 +447,19 @@ def run_user(session, plan: Plan, wiring: Wiring, names: tuple[str, ...] = ()) -
                     else:
                         session.step(c)
                 finite = all(np.all(np.isfinite(v)) for v in _current(session, keys).values())
-                if s % EVAL_EVERY == 0 or s == len(plan.batches) or not finite:
-                    _score(plan, session.output(held), curve, s)
+                if s % every == 0 or s == len(plan.batches) or not finite:
+                    _score(plan, session.output(held), result, s)
                 if not finite:
-                    curve.stopped = "diverged"
+                    result.stopped = "diverged"
                     break
                 if time.perf_counter() > plan.deadline:
-                    curve.stopped = "time budget"
-                    if curve.steps[-1] != s:
-                        _score(plan, session.output(held), curve, s)
+                    result.stopped = "time budget"
+                    if result.steps[-1] != s:
+                        _score(plan, session.output(held), result, s)
                     break
         except (UserCodeError, BadReturn) as e:
-            curve.stopped = f"your code failed: {e}"
+            result.stopped = f"your code failed: {e}"
         except CannotApply as e:
-            curve.stopped = f"cannot apply: {e}"
-    curve.seconds = time.perf_counter() - t0
-    return curve
+            result.stopped = f"cannot apply: {e}"
+    result.seconds = time.perf_counter() - t0
+    return result

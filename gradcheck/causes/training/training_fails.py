@@ -125,8 +125,12 @@ def _code(o, session, d, gain_reference: float):
 def _settings(d):
     """Title, fix, confidence, confirmed, detail lines for a settings verdict."""
     user, ref = d.user, d.reference
-    head = (f"neither your model ({_pct(user.final_accuracy)}) nor a correct network with the same weights and "
-            f"settings ({_pct(ref.final_accuracy)}) learns in {user.final_step} steps")
+    if ref.learns:  # both learn, slowly: the verdict needs a clear gap to blame the code
+        head = (f"your model ({_pct(user.final_accuracy)}) and a correct network with the same weights and "
+                f"settings ({_pct(ref.final_accuracy)}) both learn slowly in {user.final_step} steps")
+    else:
+        head = (f"neither your model ({_pct(user.final_accuracy)}) nor a correct network with the same weights "
+                f"and settings ({_pct(ref.final_accuracy)}) learns in {user.final_step} steps")
     if d.best is None:
         tried = "; ".join(f"{t.text}: {t.summary()}" for t in d.counterfactuals.values())
         return (head + ", and no change we tried makes the correct one learn",
