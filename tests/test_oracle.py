@@ -249,7 +249,7 @@ def test_code_bug_finding_points_at_the_parameter_and_is_confirmed():
     (f,) = [f for f in fixture("fixtures/oracle/code_hidden_delta_sign.py")[1] if f.cause == "training-fails"]
     assert f.severity == "error" and f.confirmed is True and f.confidence >= 0.9
     assert f.where.param == "W1" and f.where.function.endswith("backward")
-    assert "87 %" in f.title and "sign-flipped" in f.title
+    assert f"reaches {100 * f.evidence['reference_accuracy']:.0f} %" in f.title and "sign-flipped" in f.title
     assert f.evidence["verdict"] == "code" and f.evidence["first_difference"]["name"] == "W1"
 
 

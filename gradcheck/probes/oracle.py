@@ -216,6 +216,8 @@ def run(session, evidence) -> OracleEvidence:
     if diagnosis is not None:
         ev.notes.extend(diagnosis.notes)
         _curves(evidence, diagnosis)
+        if diagnosis.user.error is not None:  # raised only after some steps: code-raises reports it
+            evidence.failures[NAME] = diagnosis.user.error
     ev.seconds = time.perf_counter() - t0
     evidence.notes.append(f"oracle: {wiring.describe()}; {ev.headline()}")
     return ev
