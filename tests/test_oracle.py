@@ -309,3 +309,78 @@ def test_explain_documents_the_oracle_causes():
         doc = gradcheck.api.explain(name)
         for section in ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## Confidence"):
             assert section in doc, (name, section)
+
+
+# -- the API other causes use, and unusual models -------------------------------------
+
+def test_module_level_confirmed_and_effect():
+    from gradcheck.probes.oracle import confirmed
+
+    ev = fixture("fixtures/oracle/settings_raw_pixels.py")[0]
+    assert confirmed(ev, "unnormalized-inputs") is True
+    assert confirmed(probes.Evidence(None), "unnormalized-inputs") is None  # no oracle evidence
+    before, after = ev["oracle"].effect("scaled-inputs")
+    assert before < 0.2 and after > 0.7
+    assert ev["oracle"].effect("wider-hidden") == (before, None)  # not tried
+
+
+def _plain_net(**kw):
+    from nets import Net
+
+    return Net((784, 20, 10), "rows", "sigmoid", "cross_entropy", 0, np.float64, None, **kw)
+
+
+def test_a_model_without_step_is_trained_with_plain_sgd_on_its_backward():
+    net = _plain_net()
+    o = evidence_of(gradcheck.Model(params=net.params, forward=net.forward, backward=net.backward,
+                                    loss="cross_entropy"))["oracle"]
+    assert o.differential.lr_source == "none" and o.verdict == "ok"
+    assert o.diagnosis.user.accuracy == o.diagnosis.reference.accuracy  # same SGD, same numbers
+
+
+def test_a_step_only_rows_model_gives_its_learning_rate():
+    net = _plain_net(lr=0.05)
+    o = evidence_of(gradcheck.Model(params=net.params, forward=net.forward, step=net.step,
+                                    loss="cross_entropy"))["oracle"]
+    assert o.differential.lr == pytest.approx(0.05) and o.verdict == "ok"
+
+
+def test_regression_targets_are_judged_by_the_held_out_loss():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 5))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1]
+    p = {"W1": rng.normal(0, 0.5, (5, 16)), "b1": np.zeros(16), "W2": rng.normal(0, 0.25, (16, 1)), "b2": np.zeros(1)}
+
+    def forward(X):
+        return np.tanh(X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+
+    def backward(X, Y):
+        h = np.tanh(X @ p["W1"] + p["b1"])
+        d2 = (h @ p["W2"] + p["b2"] - Y) / len(X)
+        d1 = d2 @ p["W2"].T * (1 - h ** 2)
+        return {"W1": X.T @ d1, "b1": d1.sum(0), "W2": h.T @ d2, "b2": d2.sum(0)}
+
+    def step(X, Y):
+        for k, g in backward(X, Y).items():
+            p[k] -= 0.1 * g
+
+    o = evidence_of(gradcheck.Model(params=p, forward=forward, backward=backward, step=step, loss="mse",
+                                    data=lambda: (X, y)))["oracle"]
+    d = o.diagnosis
+    assert not d.user.classification and d.user.final_accuracy is None
+    assert d.verdict == "ok" and d.user.final_loss < 0.5 * d.user.loss[0]
+
+
+def test_a_step_that_raises_mid_run_is_reported_as_code_raises():
+    net = _plain_net()
+    calls = [0]
+
+    def step(X, Y):
+        calls[0] += 1
+        if calls[0] > 60:
+            raise RuntimeError("index out of range after a while")
+        net.step(X, Y)
+
+    r = gradcheck.check(gradcheck.Model(params=net.params, forward=net.forward, backward=net.backward, step=step,
+                                        loss="cross_entropy"))
+    assert "code-raises" in [f.cause for f in r.errors]

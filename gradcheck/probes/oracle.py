@@ -18,8 +18,16 @@ The whole probe is bounded by ``BUDGET`` seconds (a 784-30-10 network takes
 accuracy curves go to ``evidence.extras`` for the HTML report.
 
 Other causes and the ranker read the result through ``OracleEvidence``:
-``ev["oracle"].confirmed("unnormalized-inputs") -> True | False | None``,
-``.verdict``, ``.counterfactuals``, ``.fixes``, ``.differential.first``.
+
+- ``confirmed(ev, "unnormalized-inputs")`` (module function; None without the
+  oracle) or ``ev["oracle"].confirmed(cause, param=None) -> True | False | None``:
+  was the cause's fix tried on the user's model, and did it then learn?
+- ``.change_helps("scaled-inputs")``: the same, per change (``oracle.runs.CHANGES``);
+- ``.effect("lr-x10") -> (accuracy as it is, accuracy with the change)``;
+- ``.verdict`` ("ok", "code", "settings", "code+settings" or None),
+  ``.counterfactuals`` (changes tried on the reference) and ``.fixes`` (tried on
+  the user's model), each ``{name: Trial(accuracy, learns, ...)}``;
+- ``.differential.first``: the first quantity that differs from the reference.
 """
 from __future__ import annotations
 
@@ -174,6 +182,21 @@ class OracleEvidence:
             return False
         return None
 
+    def effect(self, change: str) -> tuple[float | None, float | None]:
+        """(final accuracy of the user's model as it is, final accuracy with ``change``).
+
+        The second number is the user's own model's when the change was tried on it,
+        else the reference's (None when the change was not tried at all).
+        """
+        d = self.diagnosis
+        if d is None:
+            return None, None
+        for pool in (d.fixes, d.counterfactuals):
+            t = pool.get(key((change,)))
+            if t is not None and t.applied:
+                return d.user.final_accuracy, t.accuracy
+        return d.user.final_accuracy, None
+
     def _fix_with(self, mode: str) -> Trial | None:
         ts = [t for t in self.fixes.values() if mode in t.change and t.applied]
         return max(ts, key=lambda t: t.gain) if ts else None
@@ -184,6 +207,15 @@ class OracleEvidence:
         if d is None:
             return "no side-by-side run (too little data)"
         return (f"{VERDICTS[d.verdict]} (yours {d.user.summary()}, reference {d.reference.summary()})")
+
+
+def confirmed(evidence, cause: str, param: str | None = None) -> bool | None:
+    """``evidence["oracle"].confirmed(cause, param)``, or None when the oracle did not run.
+
+    For any cause: ``Finding(..., confirmed=oracle.confirmed(ev, "unnormalized-inputs"))``.
+    """
+    o = evidence.get(NAME) if hasattr(evidence, "get") else None
+    return o.confirmed(cause, param) if o is not None else None
 
 
 def _chunk(session, batch):
@@ -233,4 +265,4 @@ def _curves(evidence, d: Diagnosis) -> None:
     extras["curve_steps"] = {"user": list(d.user.steps), "reference": list(d.reference.steps)}
 
 
-__all__ = ["NAME", "REQUIRES", "run", "OracleEvidence", "CAUSE_CHANGES", "key"]
+__all__ = ["NAME", "REQUIRES", "run", "OracleEvidence", "CAUSE_CHANGES", "confirmed", "key"]
