@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from typing import Callable
 
 from gradcheck import discover, pipeline
 from gradcheck.batch import BadData
@@ -14,48 +15,44 @@ BAD_INPUT = (discover.DiscoveryError, pipeline.CheckImpossible, BadData, Invalid
 
 
 def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
-          target: str | None = None, skip: tuple[str, ...] = (), quiet: bool = True) -> Report:
+          target: str | None = None, skip: tuple[str, ...] = (), quiet: bool = True,
+          progress: Callable[[str], None] | None = None) -> Report:
     """Check one ``gradcheck.Model``; the model is left exactly as it was.
 
-    ``quiet`` hides what the user's code prints while it is being checked.
+    ``quiet`` hides what the user's code prints while it is being checked;
+    ``progress`` is called with each stage's name (see ``gradcheck.progress``).
     """
     if not isinstance(model, Model):
         raise InvalidModel(f"gradcheck.check expects a gradcheck.Model, not {type(model).__name__}.")
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
-        return pipeline.check(model, seed=seed, data=data, budget=budget, target=target, skip=skip)
+        return pipeline.check(model, seed=seed, data=data, budget=budget, target=target, skip=skip,
+                              progress=progress)
 
 
 def check_file(target: str, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
-               import_budget: float = 20.0, skip: tuple[str, ...] = ()) -> list[Report]:
-    """Check every model in ``file.py`` (or the one in ``file.py::name``)."""
+               import_budget: float = 20.0, skip: tuple[str, ...] = (),
+               progress: Callable[[str], None] | None = None) -> list[Report]:
+    """Check every model in ``file.py`` (or the one in ``file.py::name``).
+
+    ``progress`` is called with ``"target: stage"`` as each stage starts.
+    """
+    say = progress or (lambda stage: None)
     sink = io.StringIO()
     reports = []
     with contextlib.redirect_stdout(sink):
+        say(f"{target}: import")
         found = discover.find(target, budget=import_budget)
         for f in found:
+            say(f"{f.target}: build")
             model = discover.build(f, seed=seed)
-            reports.append(pipeline.check(model, seed=seed, data=data, budget=budget, target=f.target, skip=skip))
+            reports.append(pipeline.check(model, seed=seed, data=data, budget=budget, target=f.target, skip=skip,
+                                          progress=lambda stage, t=f.target: say(f"{t}: {stage}")))
     return reports
 
 
 def explain(cause: str) -> str | None:
-    """The documentation of a cause (and of its lint rule, when there is one)."""
-    from gradcheck.causes import all_causes
+    """The documentation page of a cause (Markdown; with its lint rule, when there is one), or None."""
+    from gradcheck import cause_docs as pages
 
-    c = all_causes().get(cause)
-    lint_doc = None
-    try:
-        from gradcheck import lint
-
-        lint_doc = lint.rule_doc(cause)
-    except (ImportError, AttributeError):
-        pass
-    if c is None and lint_doc is None:
-        return None
-    parts = [f"{cause}\n{'=' * len(cause)}\n"]
-    if c is not None:
-        parts.append(c.doc.strip())
-    if lint_doc:
-        parts.append("\n## Static rule (gradcheck lint)\n" + lint_doc.strip())
-    return "\n".join(parts) + "\n"
+    return pages.page(cause)

@@ -22,6 +22,12 @@ class RunFormat(str, Enum):
     html = "html"
 
 
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 class LintFormat(str, Enum):
     text = "text"
     json = "json"
@@ -39,45 +45,59 @@ def _emit(text: str, output: Optional[str]) -> None:
             f.write(text)
         typer.echo(f"gradcheck: report written to {output}", err=True)
     else:
-        typer.echo(text, nl=not text.endswith("\n"))
+        typer.echo(text, nl=not text.endswith("\n"), color=True)  # colour was decided by _color already
 
 
-def _color(output: Optional[str]) -> bool:
-    return output is None and sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+def _color(output: Optional[str], choice: str = "auto") -> bool:
+    """Colour the text report? Only on a terminal (or when asked), never with NO_COLOR set."""
+    from gradcheck.render.text import use_color
+
+    if output is not None:
+        return choice == "always"
+    return use_color(sys.stdout, choice)
 
 
 @app.command()
 def run(
     target: str = typer.Argument(..., help="FILE.py, or FILE.py::NAME for one registered model."),
-    format: RunFormat = typer.Option(RunFormat.text, "--format", "-f", help="Output format. Default: text."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file. Default: stdout."),
-    seed: int = typer.Option(0, help="Seed for batches and random directions. Default: 0."),
-    data: Optional[str] = typer.Option(None, "--data", help="Data file (mnist_train.csv, mnist.pkl.gz, .npz) "
-                                       "instead of the model's data() or the bundled MNIST sample. Default: none."),
-    timeout: float = typer.Option(10.0, "--timeout", help="Seconds one call of your code may take. Default: 10."),
-    import_timeout: float = typer.Option(20.0, "--import-timeout", help="Seconds importing your file may take. "
-                                         "Default: 20."),
-    ignore: List[str] = typer.Option([], "--ignore", help="Cause name to leave out (repeatable). Default: none."),
+    format: RunFormat = typer.Option(RunFormat.text, "--format", "-f", show_default=False,
+                                     help="Output format. Default: text."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", show_default=False,
+                                         help="Write the report to this file. Default: stdout."),
+    seed: int = typer.Option(0, show_default=False, help="Seed for batches and random directions. Default: 0."),
+    data: Optional[str] = typer.Option(None, "--data", show_default=False,
+                                       help="Data file (mnist_train.csv, mnist.pkl.gz, .npz) instead of the "
+                                            "model's data() or the bundled MNIST sample. Default: none."),
+    timeout: float = typer.Option(10.0, "--timeout", show_default=False,
+                                  help="Seconds one call of your code may take. Default: 10."),
+    import_timeout: float = typer.Option(20.0, "--import-timeout", show_default=False,
+                                         help="Seconds importing your file may take. Default: 20."),
+    ignore: List[str] = typer.Option([], "--ignore", show_default=False,
+                                     help="Cause name to leave out (repeatable). Default: none."),
+    color: Color = typer.Option(Color.auto, "--color", show_default=False,
+                                help="Colour the text report: auto (only on a terminal, and not when NO_COLOR "
+                                     "is set), always, never. Default: auto."),
 ) -> None:
-    """Check the models in a file: gradients, training dynamics, shapes; ranked causes with fixes."""
+    """Check the models in a file: gradients, training dynamics, shapes; ranked causes with fixes.
+
+    The report goes to stdout (or --output); a progress line appears on stderr
+    when a check takes more than a second and stderr is a terminal.
+    """
     from gradcheck import api
+    from gradcheck.progress import Progress
 
     try:
-        reports = api.check_file(target, seed=seed, data=data, budget=timeout, import_budget=import_timeout,
-                                 skip=tuple(ignore))
+        with Progress(sys.stderr) as progress:
+            reports = api.check_file(target, seed=seed, data=data, budget=timeout, import_budget=import_timeout,
+                                     skip=tuple(ignore), progress=progress)
     except api.BAD_INPUT as e:
         _fail(str(e))
     except Exception as e:  # noqa: BLE001 - never dump a traceback on the user
         _fail(f"internal error while checking {target}: {type(e).__name__}: {e}. "
               "This is a bug in gradcheck; please report it with the file you checked.")
-    from gradcheck.render import html, json, text
+    from gradcheck import render
 
-    if format == RunFormat.json:
-        out = json.render(reports)
-    elif format == RunFormat.html:
-        out = html.render(reports)
-    else:
-        out = text.render(reports, color=_color(output))
+    out = render.render(format.value, reports, color=_color(output, color.value))
     _emit(out, output)
     raise typer.Exit(max(r.exit_code for r in reports))
 
@@ -85,8 +105,10 @@ def run(
 @app.command()
 def lint(
     paths: List[str] = typer.Argument(..., help="Python files or folders to lint."),
-    format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", help="Output format. Default: text."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write to this file. Default: stdout."),
+    format: LintFormat = typer.Option(LintFormat.text, "--format", "-f", show_default=False,
+                                      help="Output format. Default: text."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", show_default=False,
+                                         help="Write to this file. Default: stdout."),
 ) -> None:
     """Static checks from the source alone (nothing is executed), with file:line."""
     from gradcheck import lint as lint_mod
@@ -118,23 +140,39 @@ def lint(
 
 
 @app.command()
-def explain(cause: str = typer.Argument(..., help="A cause name, e.g. gradient-scale.")) -> None:
-    """What a cause means, why it breaks training, and how to fix it."""
-    from gradcheck import api
+def explain(cause: str = typer.Argument(..., help="A cause name, e.g. gradient-scale (`gradcheck causes` lists "
+                                        "them)."),
+            markdown: bool = typer.Option(False, "--markdown", show_default=False,
+                                          help="Print the page as Markdown, as in docs/causes/. Default: off.")
+            ) -> None:
+    """What a cause detects, why it breaks training, how to fix it, and how sure gradcheck is."""
+    from gradcheck import cause_docs as pages
 
-    doc = api.explain(cause)
+    doc = pages.page(cause)
     if doc is None:
-        _fail(f"unknown cause {cause!r}. `gradcheck causes` lists them.")
-    typer.echo(doc)
+        close = pages.suggest(cause)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        _fail(f"unknown cause {cause!r}.{hint} `gradcheck causes` lists them.")
+    typer.echo(doc if markdown else pages.terminal(doc, color=_color(None)), nl=False)
 
 
 @app.command()
 def causes() -> None:
-    """List every cause gradcheck can report."""
-    from gradcheck.causes import all_causes
+    """List every cause gradcheck can report, by family, with what it detects."""
+    from gradcheck import cause_docs as pages
 
-    for name, c in all_causes().items():
-        typer.echo(f"{name:28s} {c.family:11s} {c.summary}")
+    groups = pages.by_family()
+    width = max(len(c.name) for _, cs in groups for c in cs)
+    color = _color(None)
+    total = 0
+    for family, cs in groups:
+        typer.echo(typer.style(f"{family} ({len(cs)})", bold=True) if color else f"{family} ({len(cs)})")
+        for c in cs:
+            tag = "" if c.judge is not None else "  [lint]"
+            typer.echo(f"  {c.name:{width}s}  {c.summary}{tag}")
+        total += len(cs)
+    typer.echo(f"\n{total} causes. `gradcheck explain NAME` prints what a cause detects, why it breaks "
+               "training and how to fix it.")
 
 
 def main() -> None:

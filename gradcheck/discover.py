@@ -6,6 +6,9 @@ The file is imported under a name that is not ``"__main__"``, so its
 Import runs under a time budget: a file that trains at import time is stopped
 and the user is told to move the loop under the ``__main__`` guard.
 
+Functions get a recording twin for the shape audit (``gradcheck.audit``);
+the file runs as written and is never changed on disk.
+
 Models: every ``@gradcheck.register`` factory in the file; if there is none,
 the zero-config adapters (``gradcheck.adapters``) look for a textbook class.
 """
@@ -20,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from gradcheck import audit
 from gradcheck import model as model_mod
 from gradcheck import usercode
 from gradcheck.model import InvalidModel, Model
@@ -73,7 +77,10 @@ def load_module(path: str, budget: float = 20.0):
     module = importlib.util.module_from_spec(spec)
     sys.modules[modname] = module
     try:
-        usercode.call("import", spec.loader.exec_module, module, budget=budget, prefer_file=path)
+        # runs the file as written; audit keeps a recording twin of its functions (and of the
+        # sibling modules it imports) for the shape audit: see gradcheck.audit
+        with audit.sibling_finder(path):
+            usercode.call("import", audit.exec_source, module, source, path, budget=budget, prefer_file=path)
     except usercode.UserCodeError as e:
         sys.modules.pop(modname, None)
         if isinstance(e.exc, usercode.UserCodeTimeout):

@@ -1,13 +1,15 @@
 """``check(model) -> Report``: model -> probes -> evidence -> causes -> findings -> rank.
 
 One direction: probes measure (never judge), causes judge evidence (never run
-user code), ``rank`` orders the findings. The model is left exactly as it was
+user code), the lint findings of the model's file join them
+(``rank.corroborate``), ``rank`` orders the findings. The model is left exactly as it was
 found: everything it can reach is snapshotted before and restored after, and
 the parameters are verified bit for bit.
 """
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -25,7 +27,8 @@ class CheckImpossible(Exception):
 
 
 def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
-          target: str | None = None, skip: tuple[str, ...] = ()) -> Report:
+          target: str | None = None, skip: tuple[str, ...] = (),
+          progress: Callable[[str], None] | None = None) -> Report:
     """Run every probe and cause on ``model`` and return the ranked Report.
 
     Args:
@@ -35,19 +38,25 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
         budget: seconds one call of the user's code may take before it is stopped.
         target: label for the report (default: the model's name).
         skip: cause names to leave out (like a suppressed health check).
+        progress: called with the name of each stage as it starts (for a progress display).
     """
     np_state = np.random.get_state()
     report = Report(target=target or model.label, seed=seed)
     try:
         before = state.fingerprint(model.get_params())
         with state.preserved(model):
-            findings, checks, notes, extras = _run(model, seed=seed, data=data, budget=budget)
+            findings, checks, notes, extras = _run(model, seed=seed, data=data, budget=budget,
+                                                   progress=progress or _quiet)
         after = state.fingerprint(model.get_params())
     finally:
         np.random.set_state(np_state)
     if after != before:
         changed = [k for k in before if after.get(k) != before[k]]
         raise RuntimeError(f"gradcheck failed to restore parameters {changed}: please report this bug.")
+    static, lint_check = lint_findings(model)
+    if lint_check is not None:
+        checks.append(lint_check)
+    findings = rank.corroborate(findings, static)
     findings = [f for f in findings if f.cause not in skip]
     report.findings = rank.rank(findings)
     report.checks, report.notes, report.extras = checks, notes, extras
@@ -55,9 +64,32 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
     return report
 
 
-def _run(model: Model, *, seed: int, data: str | None, budget: float):
+def _quiet(stage: str) -> None:
+    pass
+
+
+def lint_findings(model: Model) -> tuple[list[Finding], Check | None]:
+    """The static findings of the model's file (``gradcheck.lint.lint_file``), if both exist.
+
+    A model built in-process has no file, and gets none.
+    """
+    from gradcheck import lint
+
+    path = model.source
+    if not path or not str(path).endswith(".py"):
+        return [], None
+    t = time.perf_counter()
+    try:
+        found = list(lint.lint_file(path))
+    except Exception as e:  # noqa: BLE001 - a lint failure must not stop the run-time check
+        return [], Check("lint", "error", time.perf_counter() - t, f"{type(e).__name__}: {e}")
+    return found, Check("lint", "passed", time.perf_counter() - t, f"{len(found)} finding(s)")
+
+
+def _run(model: Model, *, seed: int, data: str | None, budget: float, progress: Callable[[str], None]):
     checks: list[Check] = []
     t0 = time.perf_counter()
+    progress("data")
     np.random.seed(seed)
     try:
         session = prepare(model, seed=seed, data_path=data, budget=budget)
@@ -78,6 +110,7 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float):
             checks.append(Check(name, "skipped", 0.0, f"needs {', '.join(missing)}"))
             continue
         t = time.perf_counter()
+        progress(name)
         try:
             evidence.items[name] = mod.run(session, evidence)
             status, note = "passed", ""
@@ -87,6 +120,7 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float):
             evidence.failures[name] = e
             status, note = "error", str(e)
         checks.append(Check(name, status, time.perf_counter() - t, note))
+    progress("causes")
     findings = judge(evidence)
     failed = {f.cause for f in findings if f.severity == "error"}
     checks = [Check(c.name, "failed" if c.status == "passed" and _probe_failed(c.name, failed) else c.status,

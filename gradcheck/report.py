@@ -13,6 +13,19 @@ from typing import Any
 SEVERITIES = ("error", "warning", "info")
 VERSION = "0.1.0"
 
+EXTRAS: dict[str, str] = {
+    "loss_curve": '{"user": [loss per step], "reference": [loss per step]} (either may be absent)',
+    "accuracy_curve": '{"user": [accuracy per step], "reference": [...]}',
+    "curve_steps": '{"user": [the step of each point of the curves], "reference": [...]} (when the curves '
+                   'are measured every k steps; absent: one point per step)',
+    "activation_hist": '{"layer 1 (sigmoid)": {"edges": [k+1 floats], "counts": [k numbers]}, ...}',
+    "grad_error": "{param: relative mismatch of its gradient (float; 0 is exact)}",
+    "grad_tolerance": "{param: the tolerance the mismatch was judged against}",
+}
+"""The keys of ``Report.extras`` that renderers draw (probes fill them through
+``probes.Evidence.extras``). Plain lists and floats only; a picture is drawn
+when its key is present and is reported as absent otherwise."""
+
 
 @dataclass(frozen=True)
 class Where:
@@ -129,7 +142,7 @@ class Report:
     seed: int = 0
     headline: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
-    """Data for pictures (loss curves, activation histograms); not part of the JSON contract."""
+    """Data for pictures (keys in ``EXTRAS``); drawn by the HTML renderer, not part of the JSON contract."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -161,6 +174,11 @@ class Report:
             "checks": [c.to_dict() for c in self.checks],
             "notes": list(self.notes),
         }
+
+    def __repr__(self) -> str:
+        top = f"; most likely {self.findings[0].cause}" if self.findings else ""
+        return (f"<Report {self.target}: {self.verdict}, {len(self.findings)} finding"
+                f"{'s' * (len(self.findings) != 1)}{top}>")
 
     def _repr_html_(self) -> str:
         from gradcheck.render import html

@@ -42,6 +42,9 @@ class Session:
     calls: dict[str, int] = field(default_factory=dict)
     loss: str | None = None
     """The loss family the gradient belongs to, once the gradient probe decided it."""
+    reshaped: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)
+    """Gradients backward returned in another shape with the same entries (``(h,)`` for an
+    ``(h, 1)`` parameter), which the session reshaped: {name: (gradient shape, param shape)}."""
     _source: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +62,32 @@ class Session:
         if self._source is _UNSET:
             self._source = self.model.source or self.location("forward")[0]
         return self._source
+
+    def param_map(self):
+        """The user's parameters as reference layers (``reference.mapping.ParamMap``), or None.
+
+        Computed once per session from the shapes, the data's feature count and the
+        number of outputs.
+        """
+        if "_param_map" not in self.__dict__:
+            from gradcheck.reference.mapping import MappingError, map_params
+
+            try:
+                self.__dict__["_param_map"] = map_params(self.params(), self.model.layout,
+                                                         int(np.shape(self.data.X)[1]), int(self.data.Y.shape[1]))
+            except (MappingError, ValueError, IndexError):
+                self.__dict__["_param_map"] = None
+        return self.__dict__["_param_map"]
+
+    def layer_of(self, name: str) -> int | None:
+        """1-based layer of parameter ``name`` (None when the network cannot be mapped)."""
+        pm = self.param_map()
+        if pm is None:
+            return None
+        for i, layer in enumerate(pm.layers, 1):
+            if name in (layer.weight, layer.bias):
+                return i
+        return None
 
     # -- calling ---------------------------------------------------------
     def _call(self, role: str, fn: Callable, *args: Any) -> Any:
@@ -157,6 +186,7 @@ class Session:
             shape = np.shape(params[k])
             if g.shape != shape:
                 if g.size == int(np.prod(shape)) and g.squeeze().shape == np.empty(shape).squeeze().shape:
+                    self.reshaped.setdefault(k, (tuple(g.shape), tuple(shape)))
                     g = g.reshape(shape)
                 else:
                     raise BadReturn("backward", "shape",

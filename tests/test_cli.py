@@ -74,7 +74,7 @@ def test_causes_and_explain():
     r = run("causes")
     assert "gradient-scale" in r.output and "forward-returns-none" in r.output
     r = run("explain", "gradient-scale")
-    assert r.exit_code == 0 and "## Why is this bad?" in r.output
+    assert r.exit_code == 0 and "Why is this bad?" in r.output and "Use instead:" in r.output
     assert run("explain", "no-such-cause").exit_code == 2
 
 

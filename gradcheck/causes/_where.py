@@ -49,21 +49,5 @@ def entry_lines(entries, limit: int = 3) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def layer_of(order: list[str], name: str, shapes: dict[str, tuple]) -> int | None:
-    """1-based layer of a parameter, counting 2-D params in order (biases join the weight before)."""
-    layer = 0
-    for k in order:
-        if len(shapes.get(k, ())) == 2 and not (1 in shapes[k] and layer > 0 and _is_bias_like(k, shapes)):
-            layer += 1
-        if k == name:
-            return max(layer, 1)
-    return None
-
-
-def _is_bias_like(name: str, shapes: dict[str, tuple]) -> bool:
-    s = shapes[name]
-    return len(s) == 2 and 1 in s and max(s) > 1 and any(len(v) == 2 and 1 not in v for v in shapes.values())
-
-
 def jsonable_index(idx) -> list[int]:
     return [int(i) for i in np.atleast_1d(idx)]

@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBES = ["forward", "gradients", "oracle"]
+PROBES = ["forward", "gradients", "shapes", "oracle"]
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 
@@ -29,7 +29,7 @@ class Evidence:
     failures: dict[str, BaseException] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
-    """Data for pictures (loss and accuracy curves...), copied to ``Report.extras``."""
+    """Data for pictures, copied to ``Report.extras`` (keys agreed in ``gradcheck.report.EXTRAS``)."""
 
     def __contains__(self, name: str) -> bool:
         return name in self.items

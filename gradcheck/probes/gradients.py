@@ -105,6 +105,8 @@ def run(session, evidence) -> GradientEvidence:
     all_zero = all(b_.numeric_dot[family] == 0.0 for b_ in blocks.values()) and any(
         b_.grad_norm > 0 for b_ in blocks.values())
     session.loss = family
+    evidence.extras["grad_error"] = {k: float(blocks[k].mismatch) for k in grads}
+    evidence.extras["grad_tolerance"] = {k: numerics.tolerance(params[k]) for k in grads}
     if model.loss == "auto":
         evidence.notes.append(f"loss inferred from the gradient: {family} "
                               f"(it makes {fit[family][0]} of {len(grads)} parameters agree)")

@@ -11,6 +11,18 @@ errors (``shapes (10,10) and (1,784) not aligned``) are the usual case: an
 earlier broadcast made an array of the wrong shape, and the crash is where it
 is finally used.
 
+## Example
+```python
+def forward(self, X):                  # X is (n, 784)
+    h = sigmoid(np.dot(X.T, self.W1))  # ValueError: shapes (784,n) and (784,30) not aligned
+```
+
+Use instead:
+```python
+def forward(self, X):
+    h = sigmoid(np.dot(X, self.W1))    # (n, 784) @ (784, 30) -> (n, 30)
+```
+
 ## Fix
 Read the line named in the finding; print the shapes of its operands. A
 ``(n, 1)`` array combined with an ``(n,)`` one broadcasts to ``(n, n)``.

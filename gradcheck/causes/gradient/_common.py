@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradcheck.causes._where import fmt, layer_of, user_function
+from gradcheck.causes._where import fmt, user_function
 
 
 def failed_blocks(ev):
@@ -14,10 +14,8 @@ def failed_blocks(ev):
 
 
 def where(ev, name):
-    g = ev["gradients"]
-    shapes = {k: g.blocks[k].shape for k in g.order}
     role = "backward" if ev.session.model.backward is not None else "step"
-    return user_function(ev.session, role, param=name, layer=layer_of(g.order, name, shapes))
+    return user_function(ev.session, role, param=name, layer=ev.session.layer_of(name))
 
 
 def entry_ratios(bc):

@@ -1,0 +1,1 @@
+"""Causes about the user's evaluation code (accuracy computed wrongly)."""

@@ -1,0 +1,1 @@
+"""The lint rules, one module per cause; each registers itself with ``@rule``."""
