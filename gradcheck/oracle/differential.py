@@ -225,8 +225,15 @@ def update_quantities(session, wiring: Wiring, chunk: Batch, scale: float) -> _U
     g_ref = wiring.to_user(wiring.net(wiring.to_reference(params)).gradients(X, chunk.Y))
     with state.preserved(model):
         session.step(chunk)
-        after = session.params()
-        delta = {k: np.asarray(after[k], dtype=np.float64) - theta0[k] for k in names}
+        after = {k: np.array(v, dtype=np.float64) for k, v in session.params().items()}
+    layers = dict(_order(wiring))
+    reshaped = [k for k in names if k not in after or after[k].shape != theta0[k].shape]
+    if reshaped:  # nothing to compare entry by entry (the shape causes say why)
+        qs = [Quantity("update", k, layers[k], False, float("nan"),
+                       note=f"your step changes its shape from {theta0[k].shape} to "
+                            f"{after[k].shape if k in after else 'nothing'}") for k in reshaped]
+        return _Update(qs, float("nan"), "none (your step changes the shape of a parameter)", float("nan"))
+    delta = {k: after[k] - theta0[k] for k in names}
     d, gr = _flat(delta, names), _flat(g_ref, names)
     lr_projected = float(-(d @ gr) / (gr @ gr)) if gr @ gr > 0 else float("nan")
     if model.backward is None:  # the step is the gradient: -Δθ = lr·g for the parameters it gets right
@@ -250,8 +257,10 @@ def update_quantities(session, wiring: Wiring, chunk: Batch, scale: float) -> _U
         rel = _rel(dp, sgd)
         tol = UPDATE_TOLERANCE.get(np.asarray(params[name]).dtype, 1e-3)
         ratio, cos = _ratio_cos(dp, sgd)
-        note = _describe_update(dp, gp, tp, lr_user) if rel > tol else ""
-        out.append(Quantity("update", name, layer, rel <= tol, rel, ratio, cos, note=note))
+        ok = rel <= tol and lr_user > 0
+        note = "" if ok else _describe_update(dp, gp, tp, lr_user) if rel > tol else (
+            "your step moves it up its gradient" if lr_user < 0 else "your step does not change it")
+        out.append(Quantity("update", name, layer, ok, rel, ratio, cos, note=note))
     # the user's gradient on this data is c·g_ref (c = 1/n for a mean over n samples): lr = lr_user·c
     # (no gradient parallel to the reference's: the global scale c of the gradient comparison)
     c = common_scale(g_user, g_ref, names, params) or scale

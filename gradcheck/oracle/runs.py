@@ -188,6 +188,8 @@ class Plan:
     """Loss family of the curves (the reference's)."""
     seed: int
     deadline: float
+    lr_note: str = ""
+    """Why ``lr`` is not the user's ("" when it is)."""
 
     @property
     def inputs_need_scaling(self) -> bool:
@@ -288,12 +290,17 @@ def make_plan(session, wiring: Wiring, lr: float, user_lr: float, scale: float, 
     chance = float(np.max(np.bincount(held.labels)) / held.n) if cls else 0.0
     X = np.asarray(data.X, dtype=np.float64)
     init = wiring.to_reference(session.params())
-    lr = lr if np.isfinite(lr) and lr > 0 else std
+    if np.isfinite(lr) and lr > 0:
+        lr_note = ""
+    else:
+        lr_note = (f"a standard learning rate: the one read from your update ({lr:.3g}) does not go down the "
+                   "gradient" if np.isfinite(lr) else "a standard learning rate: none could be read from an update")
+        lr = std
     user_lr = user_lr if np.isfinite(user_lr) and user_lr > 0 else lr / scale
     return Plan(train, held, batches, per_sample, lr, std, user_lr,
                 chance, cls, (float(X.min()), float(X.max())), init,
                 fan_in_params(wiring.sizes, np.random.default_rng([session.seed, 6])),
-                _widths(wiring.sizes), wiring.loss, session.seed, deadline)
+                _widths(wiring.sizes), wiring.loss, session.seed, deadline, lr_note)
 
 
 def _lr(plan: Plan, names: tuple[str, ...]) -> float:

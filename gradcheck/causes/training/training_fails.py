@@ -169,8 +169,8 @@ def judge(ev):
     user, ref = d.user, d.reference
     lines = [f"side by side, {runs.BATCH} samples a step, held-out accuracy: yours {user.summary()}, "
              f"reference {ref.summary()} (chance {_pct(user.chance)})",
-             f"reference: {o.wiring.describe()}, learning rate {fmt(o.differential.lr)} "
-             f"(from {o.differential.lr_source})"]
+             f"reference: {o.wiring.describe()}, learning rate {fmt(d.plan.lr)} "
+             f"({d.plan.lr_note or 'from ' + o.differential.lr_source})"]
     where = Where()
     if d.verdict == "code":
         tail, where, fix, conf, confirmed, more = _code(o, ev.session, d, ref.gain)
