@@ -10,7 +10,6 @@ the oracle probe took. Numbers are reproducible for a seed; seconds are not.
 """
 from __future__ import annotations
 
-import glob
 import os
 import sys
 import time
@@ -19,13 +18,17 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from expectations import collect  # noqa: E402
 
 from gradcheck import discover, probes, state  # noqa: E402
+from gradcheck.causes import all_causes  # noqa: E402
 from gradcheck.session import prepare  # noqa: E402
 
 
-def evidence(path: str, seed: int = 0):
-    model = discover.build(discover.find(path)[0], seed=seed)
+def evidence(found, seed: int = 0):
+    model = discover.build(found, seed=seed)
     seconds = {}
     with state.preserved(model):
         np.random.seed(seed)
@@ -50,9 +53,9 @@ def pct(x) -> str:
     return "  -  " if x is None else f"{100 * x:4.0f}%"
 
 
-def row(path: str) -> str:
-    ev, seconds = evidence(path)
-    name = os.path.relpath(path, ROOT)
+def row(found) -> str:
+    ev, seconds = evidence(found)
+    name = os.path.relpath(found.target, os.path.join(ROOT, "fixtures"))
     o = ev.get("oracle")
     if o is None:
         return f"{name:48s} (no oracle: {'forward failed' if 'forward' in ev.failures else 'skipped'})"
@@ -68,12 +71,13 @@ def row(path: str) -> str:
 
 
 def main(paths: list[str]) -> None:
-    paths = paths or sorted(glob.glob(os.path.join(ROOT, "fixtures", "*", "[a-z]*.py")))
+    paths = paths or [e.path for e in collect(set(all_causes()))]
     print(f"{'fixture':48s} {'verdict':13s} {'first diff':16s} {'user':6s}{'ref':6s} {'change that works':32s}"
           f" {'ref+ch':6s} {'fixes tried on your model':44s} {'time':>6s}")
     total = time.perf_counter()
     for p in paths:
-        print(row(p), flush=True)
+        for found in discover.find(p):
+            print(row(found), flush=True)
     print(f"total {time.perf_counter() - total:.1f}s")
 
 
