@@ -60,8 +60,10 @@ def test_every_picture_is_drawn_when_its_data_is_present():
 
 def test_absent_pictures_are_named_not_drawn_empty():
     r = gradcheck.check(mlp())
+    r.extras.pop("loss_curve", None)                      # as when the training probe could not run
+    r.extras.pop("accuracy_curve", None)
     page = html.render([r])
-    assert "Loss during training" in page  # the oracle's side-by-side run is drawn
+    assert "Loss curves: no training run was recorded" in page
     assert "Activation histograms: no activations were recorded" in page
     assert [p for p in svgs(page) if "gc-bars" in p]  # the gradient map is there
 
