@@ -77,6 +77,10 @@ def run(
     color: Color = typer.Option(Color.auto, "--color", show_default=False,
                                 help="Colour the text report: auto (only on a terminal, and not when NO_COLOR "
                                      "is set), always, never. Default: auto."),
+    explore: float = typer.Option(2.0, "--explore", show_default=False,
+                                  help="Seconds shape exploration may spend re-checking the model at other layer "
+                                       "widths and batch sizes, when it can be rebuilt and its own check passed "
+                                       "(0: off). Default: 2."),
 ) -> None:
     """Check the models in a file: gradients, training dynamics, shapes; ranked causes with fixes.
 
@@ -89,7 +93,7 @@ def run(
     try:
         with Progress(sys.stderr) as progress:
             reports = api.check_file(target, seed=seed, data=data, budget=timeout, import_budget=import_timeout,
-                                     skip=tuple(ignore), progress=progress)
+                                     skip=tuple(ignore), progress=progress, explore=explore)
     except api.BAD_INPUT as e:
         _fail(str(e))
     except Exception as e:  # noqa: BLE001 - never dump a traceback on the user

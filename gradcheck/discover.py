@@ -121,6 +121,25 @@ def find(target: str, budget: float = 20.0) -> list[Found]:
     return found
 
 
+def sized_factory(factory: Callable) -> tuple[Callable | None, tuple[int, ...] | None]:
+    """(resize, default sizes) for a registered factory with a ``sizes`` argument, else (None, None).
+
+    ``@gradcheck.register def model(sizes=(784, 30, 10))`` lets shape exploration
+    rebuild the network with other layer widths.
+    """
+    import inspect
+
+    try:
+        p = inspect.signature(factory).parameters.get("sizes")
+    except (TypeError, ValueError):
+        return None, None
+    default = None if p is None else p.default
+    if not isinstance(default, (list, tuple)) or len(default) < 2 or \
+            not all(isinstance(v, (int, np.integer)) for v in default):
+        return None, None
+    return (lambda sizes: factory(sizes=tuple(int(v) for v in sizes))), tuple(int(v) for v in default)
+
+
 def build(found: Found, seed: int = 0, budget: float = 60.0) -> Model:
     """Call the factory (seeded) and check it returned a Model."""
     np.random.seed(seed)
@@ -137,6 +156,8 @@ def build(found: Found, seed: int = 0, budget: float = 60.0) -> Model:
                              f"not a gradcheck.Model. Return gradcheck.Model(params=..., forward=..., backward=...).")
     m.name = m.name or found.name
     m.factory = m.factory or found.factory
+    if m.resize is None:
+        m.resize, m.sizes = sized_factory(found.factory)
     m.source = m.source or found.path
     if found.kind != "registered":
         m.kind = found.kind

@@ -57,6 +57,11 @@ class Model:
     """"registered", or the zero-config adapter that built it ("nielsen", "rashid")."""
     origins: dict[str, Callable] = field(default_factory=dict, repr=False)
     """The user's own function behind a role, when the role is a wrapper (adapters)."""
+    resize: Callable[[tuple[int, ...]], "Model"] | None = field(default=None, repr=False)
+    """Build a fresh Model with other layer sizes (set when the registered factory takes a ``sizes``
+    argument, and by the zero-config adapters); shape exploration uses it."""
+    sizes: tuple[int, ...] | None = None
+    """The layer sizes the model was built with, when ``resize`` is known."""
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:

@@ -28,7 +28,7 @@ class CheckImpossible(Exception):
 
 def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float = 10.0,
           target: str | None = None, skip: tuple[str, ...] = (),
-          progress: Callable[[str], None] | None = None) -> Report:
+          progress: Callable[[str], None] | None = None, explore: float = 2.0) -> Report:
     """Run every probe and cause on ``model`` and return the ranked Report.
 
     Args:
@@ -39,6 +39,8 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
         target: label for the report (default: the model's name).
         skip: cause names to leave out (like a suppressed health check).
         progress: called with the name of each stage as it starts (for a progress display).
+        explore: seconds shape exploration may take when the model can be rebuilt with other
+            sizes and its own check passed (0: off).
     """
     np_state = np.random.get_state()
     report = Report(target=target or model.label, seed=seed)
@@ -46,7 +48,7 @@ def check(model: Model, *, seed: int = 0, data: str | None = None, budget: float
         before = state.fingerprint(model.get_params())
         with state.preserved(model):
             findings, checks, notes, extras = _run(model, seed=seed, data=data, budget=budget,
-                                                   progress=progress or _quiet)
+                                                   progress=progress or _quiet, explore=explore)
         after = state.fingerprint(model.get_params())
     finally:
         np.random.set_state(np_state)
@@ -86,7 +88,8 @@ def lint_findings(model: Model) -> tuple[list[Finding], Check | None]:
     return found, Check("lint", "passed", time.perf_counter() - t, f"{len(found)} finding(s)")
 
 
-def _run(model: Model, *, seed: int, data: str | None, budget: float, progress: Callable[[str], None]):
+def _run(model: Model, *, seed: int, data: str | None, budget: float, progress: Callable[[str], None],
+         explore: float = 0.0):
     checks: list[Check] = []
     t0 = time.perf_counter()
     progress("data")
@@ -102,6 +105,7 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float, progress: 
         checks.append(Check("data", "error", time.perf_counter() - t0, str(e)))
         return code_raises.from_failures({"data": e}, None), checks, [], {}
     checks.append(Check("data", "passed", time.perf_counter() - t0, f"{session.data.n} samples"))
+    session.explore_seconds = explore
     evidence = probes.Evidence(session)
     for name in probes.PROBES:
         mod = probes.load(name)
@@ -122,18 +126,38 @@ def _run(model: Model, *, seed: int, data: str | None, budget: float, progress: 
         checks.append(Check(name, status, time.perf_counter() - t, note))
     progress("causes")
     findings = judge(evidence)
-    failed = {f.cause for f in findings if f.severity == "error"}
-    checks = [Check(c.name, "failed" if c.status == "passed" and _probe_failed(c.name, failed) else c.status,
-                    c.seconds, c.note) for c in checks]
+    failed = {f.cause for f in findings if f.severity == "error" and "configuration" not in f.evidence}
+    explored = any(f.severity == "error" and "configuration" in f.evidence for f in findings)
+    checks = [Check(c.name, "failed" if c.status == "passed" and (_probe_failed(c.name, failed) or
+                                                                   (c.name == "shape_exploration" and explored))
+                    else c.status, c.seconds, c.note) for c in checks]
     return findings, checks, evidence.notes, evidence.extras
 
 
+# probe -> the causes judged from its evidence: the check is "failed" when one of them is an error
+_PROBE_CAUSES = {
+    "architecture": {"bottleneck-layer", "target-range"},
+    "inputs": {"unnormalized-inputs", "integer-overflow"},
+    "init": {"positive-init", "symmetric-init", "init-scale"},
+    "activations": {"saturated-activations", "dead-relu"},
+    "leakage": {"softmax-axis"},
+}
+
+
 def _probe_failed(probe: str, failed_causes: set[str]) -> bool:
-    return probe == "gradients" and any(c.startswith("gradient-") for c in failed_causes)
+    if probe == "gradients":
+        return any(c.startswith("gradient-") for c in failed_causes)
+    return bool(_PROBE_CAUSES.get(probe, set()) & failed_causes)
 
 
 def judge(evidence: probes.Evidence) -> list[Finding]:
-    """Every registered cause whose evidence is present judges it."""
+    """Every registered cause whose evidence is present judges it.
+
+    A probe whose evidence carries a ``nested`` Evidence (shape exploration: the
+    check of the model rebuilt at another size) has it judged the same way, for
+    the gradient causes only; its findings say where they were found (the
+    evidence's ``context``).
+    """
     out: list[Finding] = []
     for c in cause_registry.all_causes().values():
         if c.judge is None:
@@ -141,4 +165,20 @@ def judge(evidence: probes.Evidence) -> list[Finding]:
         if any(r not in evidence and r != "failures" for r in c.requires):
             continue
         out.extend(c.judge(evidence))
+    for item in list(evidence.items.values()):
+        nested = getattr(item, "nested", None)
+        if nested is not None:
+            # only what the nested check is about: the gradient (synthetic data says nothing about the rest)
+            causes = cause_registry.all_causes()
+            out.extend(_in_context(f, item) for f in judge(nested)
+                       if f.cause in causes and (causes[f.cause].family == "gradient" or f.cause == "gradient-shape"))
     return out
+
+
+def _in_context(f: Finding, item) -> Finding:
+    import dataclasses
+
+    config = getattr(item, "failing", None) or {}
+    return dataclasses.replace(
+        f, detail=(item.context,) + tuple(f.detail),
+        evidence={**f.evidence, "configuration": config, "default_configuration": getattr(item, "default", None)})

@@ -1,9 +1,22 @@
-"""One ranked list from every cause's findings.
+"""One ranked verdict from every cause's findings.
 
-Order: errors before warnings before info; within a severity, root causes
-before the symptoms they explain, then by confidence. A specific gradient
-cause on a parameter replaces the generic ``gradient-mismatch`` on it, and a
-cause reported twice for the same place is kept once (the more confident).
+How findings are ordered, and why:
+
+1. Errors before warnings before info.
+2. By *stage*: a training program is a pipeline, and the earliest broken stage
+   is the root (its breakage hides or causes the later ones):
+   the program's own plumbing (a forward that returns None, an accuracy that
+   broadcasts, a crash) > the gradient > the update rule > the data > the
+   initialisation and capacity > settings and symptoms (learning rate,
+   saturation, dead units). Code bugs therefore rank above settings.
+   A finding with confidence below ``TIER_MIN_CONFIDENCE`` does not get its
+   stage's precedence: it is ranked with the symptoms.
+3. Within a stage: a fix gradcheck tried and confirmed first, then confidence.
+4. A symptom that a present root cause explains (``EXPLAINS``) is placed
+   right after that root, not among the independent causes.
+5. One finding per cause: findings of one cause on several parameters or
+   lines are folded into the first (the others listed in its detail).
+   A specific gradient cause on a parameter replaces ``gradient-mismatch`` there.
 
 ``corroborate`` first folds the static (lint) findings of the model's file into
 the run-time ones: a cause both report is one finding, the run-time one, with
@@ -18,23 +31,40 @@ from gradcheck.report import Finding
 
 _SEVERITY = {"error": 0, "warning": 1, "info": 2}
 
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("program", ("forward-returns-none", "eval-broadcast", "code-raises", "output-shape", "bad-return",
+                 "broadcast-shape", "matrix-type", "softmax-axis", "nan-inf", "forward-mismatch")),
+    ("gradient", ("logits-not-probabilities", "wrong-activation-derivative", "bias-gradient-axis",
+                  "gradient-transposed", "gradient-sign", "gradient-scale", "gradient-missing", "gradient-shape",
+                  "gradient-mismatch", "approximate-gradient")),
+    ("update", ("rescaled-weights", "update-direction", "dead-updates", "update-aliasing", "param-shape-changed")),
+    ("data", ("integer-overflow", "unnormalized-inputs", "label-encoding", "target-range")),
+    ("init", ("symmetric-init", "positive-init", "init-scale", "bottleneck-layer")),
+)
+"""Stages in pipeline order; causes not listed are settings and symptoms (last)."""
+_STAGE = {c: i for i, (_, causes) in enumerate(STAGES) for c in causes}
+TIER_MIN_CONFIDENCE = 0.7
+"""Below this a finding is too uncertain to outrank the symptoms by its stage alone."""
+
 # cause -> causes it explains (they rank below it when both are present)
 EXPLAINS: dict[str, tuple[str, ...]] = {
     "forward-returns-none": ("code-raises", "eval-broadcast"),
-    "unnormalized-inputs": ("saturated-activations", "learning-rate-too-large", "init-scale", "nan-inf"),
-    "positive-init": ("saturated-activations",),
-    "init-scale": ("saturated-activations", "dead-relu"),
+    # inputs, initialisation, activations, capacity, sample leakage (a failed overfit follows from each)
+    "unnormalized-inputs": ("saturated-activations", "dead-relu", "learning-rate-too-large", "init-scale", "nan-inf",
+                            "cannot-overfit"),
+    "integer-overflow": ("unnormalized-inputs", "nan-inf", "cannot-overfit"),
+    "target-range": ("saturated-activations", "cannot-overfit"),
+    "positive-init": ("saturated-activations", "dead-relu", "cannot-overfit"),
+    "symmetric-init": ("saturated-activations", "dead-relu", "positive-init", "init-scale", "cannot-overfit"),
+    "init-scale": ("saturated-activations", "dead-relu", "cannot-overfit"),
+    "saturated-activations": ("learning-rate-too-small", "cannot-overfit"),
+    "dead-relu": ("dead-updates", "cannot-overfit"),
+    "bottleneck-layer": ("cannot-overfit",),
+    "softmax-axis": ("gradient-mismatch", "cannot-overfit"),
     "logits-not-probabilities": ("gradient-mismatch",),
     "broadcast-shape": ("code-raises", "gradient-shape", "output-shape", "param-shape-changed", "gradient-mismatch"),
     "matrix-type": ("code-raises", "gradient-shape", "output-shape"),
-    "integer-overflow": ("unnormalized-inputs",),
-    "softmax-axis": ("forward-mismatch",),
-    "forward-mismatch": ("gradient-mismatch", "training-fails"),
 }
-
-SUMMARIES = {"training-fails"}
-"""Causes that sum up the others (the oracle's side-by-side verdict): any other finding of the same
-severity explains them, so they rank below it and carry the confirmation as evidence."""
 
 GENERIC = {"gradient-mismatch"}
 
@@ -43,10 +73,19 @@ def _param(f: Finding) -> str | None:
     return f.where.param or f.evidence.get("param")
 
 
+SPECIFIC_GRADIENT = ("gradient-scale", "gradient-sign", "gradient-transposed", "gradient-missing",
+                     "bias-gradient-axis", "logits-not-probabilities", "wrong-activation-derivative",
+                     "approximate-gradient")
+"""Gradient causes that name what is wrong; on a parameter they cover, gradient-mismatch is dropped."""
+
+
+def _covered(f: Finding) -> set:
+    """The parameters a finding explains: its own, and every one it lists (an error that propagates)."""
+    return {_param(f), *(f.evidence.get("params") or ())}
+
+
 def dedupe(findings: list[Finding]) -> list[Finding]:
-    specific_params = {_param(f) for f in findings if f.cause.startswith("gradient-") and f.cause not in GENERIC
-                       or f.cause in ("logits-not-probabilities", "wrong-activation-derivative",
-                                      "bias-gradient-axis", "approximate-gradient")}
+    specific_params = set().union(*(_covered(f) for f in findings if f.cause in SPECIFIC_GRADIENT))
     kept: dict[tuple, Finding] = {}
     for f in findings:
         if f.cause in GENERIC and _param(f) in specific_params:
@@ -57,22 +96,72 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     return list(kept.values())
 
 
+def stage(f: Finding) -> int:
+    """0 (the program's plumbing) .. len(STAGES) (settings and symptoms)."""
+    if f.confidence < TIER_MIN_CONFIDENCE:
+        return len(STAGES)
+    return _STAGE.get(f.cause, len(STAGES))
+
+
+def fold(findings: list[Finding]) -> list[Finding]:
+    """One finding per cause: the first keeps its place; the others are listed in its detail."""
+    out: list[Finding] = []
+    first: dict[str, int] = {}
+    for f in findings:
+        if f.cause not in first:
+            first[f.cause] = len(out)
+            out.append(f)
+            continue
+        i = first[f.cause]
+        head = out[i]
+        where = f.where.param or (f"{os.path.basename(f.where.file)}:{f.where.line}" if f.where.file else "")
+        also = head.evidence.get("also", []) + [{"param": f.where.param, "line": f.where.line, "title": f.title}]
+        out[i] = dataclasses.replace(head, evidence={**head.evidence, "also": also},
+                                     detail=head.detail + (f"also{' at ' + where if where else ''}: {f.title}",))
+    return out
+
+
 def rank(findings: list[Finding]) -> list[Finding]:
     findings = dedupe(findings)
     present = {f.cause for f in findings}
-    explained = {c for root, cs in EXPLAINS.items() if root in present for c in cs}
-    if present - SUMMARIES:
-        explained |= SUMMARIES
-    return sorted(findings, key=lambda f: (_SEVERITY[f.severity], f.cause in explained, -f.confidence))
+    explainer = {}
+    for root, symptoms in EXPLAINS.items():
+        if root in present:
+            for c in symptoms:
+                explainer.setdefault(c, root)
+    key = lambda f: (_SEVERITY[f.severity], stage(f), not f.confirmed, -f.confidence)  # noqa: E731
+    roots = sorted((f for f in findings if f.cause not in explainer), key=key)
+    symptoms = sorted((f for f in findings if f.cause in explainer), key=key)
+    ordered = list(roots)
+    for s in symptoms:
+        root = explainer[s.cause]
+        # after the root's last finding, or after the last symptom already placed behind it
+        idx = max((i for i, f in enumerate(ordered) if f.cause == root or explainer.get(f.cause) == root),
+                  default=len(ordered) - 1)
+        ordered.insert(idx + 1, s)
+    return fold(ordered)
+
+
+_HEADLINE = {
+    "program": "Your program itself is broken",
+    "gradient": "Your backward pass is wrong",
+    "update": "Your update rule is wrong",
+    "data": "Your input data is the problem",
+    "init": "Your initialisation (or architecture) is the problem",
+}
 
 
 def headline(findings: list[Finding]) -> str:
     if not findings:
         return "No problems found: the gradients match finite differences."
     top = findings[0]
-    if top.severity == "error":
-        return f"Most likely cause: {top.cause}: {top.title}"
-    return f"No errors; {len(findings)} warning(s): {top.title}"
+    if top.severity != "error":
+        return f"No errors; {len(findings)} warning(s): {top.title}"
+    i = stage(top)
+    lead = _HEADLINE.get(STAGES[i][0], "Your training settings are the problem") if i < len(STAGES) else \
+        "Your training settings are the problem"
+    at = f" at {top.where.param}" if top.where.param and i == 1 else ""
+    return f"{lead}{at}: {top.title} ({top.cause})"
 
 
 LINT_WEIGHT = 0.5

@@ -19,9 +19,6 @@ from gradcheck.batch import Batch, make_batch
 from gradcheck.model import Model, source_location
 
 
-_UNSET = object()
-
-
 class BadReturn(Exception):
     """User code returned something gradcheck cannot use (None, wrong shape, missing key)."""
 
@@ -42,14 +39,19 @@ class Session:
     calls: dict[str, int] = field(default_factory=dict)
     loss: str | None = None
     """The loss family the gradient belongs to, once the gradient probe decided it."""
+    check_batch: int | None = None
+    """Batch size of the gradient check (None: the probe's default; shape exploration varies it)."""
+    explore_seconds: float = 0.0
+    """Time budget of shape exploration (0: off)."""
     reshaped: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)
     """Gradients backward returned in another shape with the same entries (``(h,)`` for an
     ``(h, 1)`` parameter), which the session reshaped: {name: (gradient shape, param shape)}."""
-    _source: Any = field(default=None, init=False, repr=False)
+    data_source: str = "the bundled MNIST sample"
+    """Where ``data`` came from: "data()" (the user's own, exactly as their code feeds it),
+    a ``--data`` file path, or the bundled MNIST sample (pixels scaled to [0, 1])."""
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
-        self._source = _UNSET
 
     # -- locations -------------------------------------------------------
     def location(self, role: str) -> tuple[str | None, int | None]:
@@ -58,10 +60,10 @@ class Session:
 
     @property
     def source(self) -> str | None:
-        """The user's file (looked up once: every call of user code needs it)."""
-        if self._source is _UNSET:
-            self._source = self.model.source or self.location("forward")[0]
-        return self._source
+        """The user's file (looked up once: ``inspect`` tokenises the file every time it is asked)."""
+        if "_source" not in self.__dict__:
+            self.__dict__["_source"] = self.model.source or self.location("forward")[0]
+        return self.__dict__["_source"]
 
     def param_map(self):
         """The user's parameters as reference layers (``reference.mapping.ParamMap``), or None.
@@ -158,13 +160,14 @@ class Session:
         if self.model.layout == "sample":
             total: dict[str, np.ndarray] | None = None
             for x, y in zip(b.inputs("sample"), b.targets("sample")):
-                g = self._grad_dict(self._call("backward", self.model.backward, x, y), params)
+                g = self._grad_dict(self._call("backward", self.model.backward, x, y), params, 1)
                 total = g if total is None else {k: total[k] + g[k] for k in total}
             return total or {}
         raw = self._call("backward", self.model.backward, b.inputs(self.model.layout), b.targets(self.model.layout))
-        return self._grad_dict(raw, params)
+        return self._grad_dict(raw, params, b.n)
 
-    def _grad_dict(self, raw: Any, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    def _grad_dict(self, raw: Any, params: dict[str, Any], n: int = 1) -> dict[str, np.ndarray]:
+        """``raw`` as ``{name: float64 array}``; ``n`` is the batch size of the call (named in shape errors)."""
         names = list(params)
         if raw is None:
             raise BadReturn("backward", "none", "backward returned None instead of {name: gradient}.")
@@ -181,6 +184,7 @@ class Session:
             raise BadReturn("backward", "keys", f"backward returned no gradient for {', '.join(missing)}.",
                             missing=missing)
         out = {}
+        wrong: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         for k in names:
             g = np.asarray(raw[k], dtype=np.float64)
             shape = np.shape(params[k])
@@ -189,10 +193,12 @@ class Session:
                     self.reshaped.setdefault(k, (tuple(g.shape), tuple(shape)))
                     g = g.reshape(shape)
                 else:
-                    raise BadReturn("backward", "shape",
-                                    f"the gradient for {k} has shape {g.shape} but {k} has shape {shape}.",
-                                    param=k, grad_shape=g.shape, param_shape=shape)
+                    wrong[k] = (tuple(g.shape), tuple(shape))
             out[k] = g
+        if wrong:
+            k, (gs, ps) = next(iter(wrong.items()))
+            raise BadReturn("backward", "shape", f"the gradient for {k} has shape {gs} but {k} has shape {ps}.",
+                            param=k, grad_shape=gs, param_shape=ps, shapes=wrong, n=n)
         return out
 
     def _gradients_from_step(self, b: Batch, params: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -209,7 +215,8 @@ class Session:
                     a = np.asarray(after[k], dtype=np.float64)
                     if a.shape != before[k].shape:
                         raise BadReturn("step", "shape", f"step changed the shape of {k} from "
-                                        f"{before[k].shape} to {a.shape}.", param=k)
+                                        f"{before[k].shape} to {a.shape}.", param=k,
+                                        grad_shape=tuple(a.shape), param_shape=tuple(before[k].shape), n=c.n)
                     total[k] += before[k] - a
         return total
 
@@ -263,7 +270,8 @@ def prepare(model: Model, *, seed: int = 0, data_path: str | None = None, budget
     batch = make_batch(X, y, layout, n_out, sizes)
     if batch.n > max_samples:
         batch = batch.take(np.sort(rng.choice(batch.n, max_samples, replace=False)))
-    s = Session(model, batch, seed=seed, budget=budget)
+    source = "data()" if model.data is not None and data_path is None else (data_path or "the bundled MNIST sample")
+    s = Session(model, batch, seed=seed, budget=budget, data_source=source)
     s.calls["prepare_seconds"] = int(1000 * (time.perf_counter() - t0))
     return s
 

@@ -53,8 +53,13 @@ def test_missing_key_is_a_finding_not_a_crash():
 
 
 def test_wrong_gradient_shape_is_a_finding():
-    r = gradcheck.check(mlp(bug=lambda g, *a: g.__setitem__("W1", g["W1"].T)))
+    r = gradcheck.check(mlp(bug=lambda g, *a: g.__setitem__("W1", g["W1"][:, :5])))
     assert finding_causes(r)[0] == ("gradient-shape", "W1")
+
+
+def test_reversed_gradient_shape_is_gradient_transposed():
+    r = gradcheck.check(mlp(bug=lambda g, *a: g.__setitem__("W1", g["W1"].T)))
+    assert finding_causes(r)[0] == ("gradient-transposed", "W1")
 
 
 def test_single_wrong_entry_found_by_bisection():

@@ -60,7 +60,7 @@ def factory(cls, sizes=None):
 
         return Model(params=params, forward=net.feedforward, backward=backward, loss="auto", step=step,
                      evaluate=evaluate, layout="sample", learning_rate=ETA, kind=KIND,
-                     factory=build, origins={"backward": net.backprop, "step": getattr(net, "update_mini_batch", None),
+                     factory=build, resize=lambda s: factory(cls, s)(), sizes=tuple(sizes or SIZES), origins={"backward": net.backprop, "step": getattr(net, "update_mini_batch", None),
                                              "evaluate": getattr(net, "evaluate", None)})
 
     return build

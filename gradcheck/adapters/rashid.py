@@ -32,6 +32,7 @@ def _weights(net, n_in, n_hidden, n_out):
     arrays = {k: v for k, v in vars(net).items() if isinstance(v, np.ndarray) and v.ndim == 2}
     first = [k for k, v in arrays.items() if v.shape in ((n_hidden, n_in), (n_in, n_hidden))]
     second = [k for k, v in arrays.items() if v.shape in ((n_out, n_hidden), (n_hidden, n_out))]
+    second = [k for k in second if not first or k != first[0]] or second
     if not first or not second:
         raise TypeError(f"{type(net).__name__}: no weight arrays of shapes ({n_hidden}, {n_in}) and "
                         f"({n_out}, {n_hidden}) after construction")
@@ -61,6 +62,7 @@ def factory(cls, sizes=None):
 
         return Model(params=lambda: {k1: getattr(net, k1), k2: getattr(net, k2)}, forward=forward,
                      step=step, loss="mse", layout="sample", learning_rate=LR, kind=KIND, factory=build,
+                     resize=lambda s: factory(cls, s)(), sizes=(n_in, n_hidden, n_out),
                      origins={"forward": fwd, "step": net.train})
 
     return build

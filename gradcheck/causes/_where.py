@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any
 
 import numpy as np
@@ -51,3 +52,70 @@ def entry_lines(entries, limit: int = 3) -> tuple[str, ...]:
 
 def jsonable_index(idx) -> list[int]:
     return [int(i) for i in np.atleast_1d(idx)]
+
+
+def _user_def(fn) -> tuple[str | None, int | None, str | None]:
+    """(file, line, qualname) of a function defined in the user's code, else Nones."""
+    from gradcheck.usercode import _is_library
+
+    try:
+        f = inspect.unwrap(getattr(fn, "__func__", fn))
+        file = inspect.getsourcefile(f)
+        line = inspect.getsourcelines(f)[1]
+    except (TypeError, OSError):
+        return None, None, None
+    if not file or _is_library(os.path.abspath(file)):
+        return None, None, None
+    return file, line, getattr(f, "__qualname__", None)
+
+
+def _instances(fn, depth: int = 0):
+    """User objects a forward reaches: its ``self``, and instances held in its closure."""
+    if fn is None or depth > 2:
+        return
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and not isinstance(owner, type):
+        yield owner
+    for cell in getattr(getattr(fn, "__func__", fn), "__closure__", None) or ():
+        try:
+            v = cell.cell_contents
+        except ValueError:
+            continue
+        if callable(v) and not isinstance(v, type):
+            yield from _instances(v, depth + 1)
+        elif hasattr(v, "__dict__") and not isinstance(v, type):
+            yield v
+
+
+def construction(session, param: str | None = None, layer: int | None = None) -> Where:
+    """Where the model's weights are created: the constructor of the network object the forward
+    uses, else the registered factory, else the forward."""
+    model = session.model
+    candidates = []
+    for obj in _instances(model.user_function("forward")):
+        init = vars(type(obj)).get("__init__")
+        if init is not None:
+            candidates.append(init)
+    if model.factory is not None:
+        candidates.append(model.factory)
+    for fn in candidates:
+        file, line, name = _user_def(fn)
+        if file:
+            return Where(param=param, layer=layer, file=file, line=line, function=name)
+    return user_function(session, "forward", param=param, layer=layer)
+
+
+def data_site(session, layer: int | None = None) -> Where:
+    """The user's data() when the inputs came from it, else the forward."""
+    if getattr(session, "data_source", None) == "data()":
+        return user_function(session, "data", layer=layer)
+    return user_function(session, "forward", layer=layer)
+
+
+def pct(x: float) -> str:
+    """0.973 -> '97 %'; tiny non-zero fractions stay visible ('<1 %')."""
+    if 0 < x < 0.005:
+        return "<1 %"
+    if 0.995 <= x < 1:
+        return ">99 %"
+    return f"{100 * x:.0f} %"

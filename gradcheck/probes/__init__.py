@@ -12,7 +12,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-PROBES = ["forward", "gradients", "shapes", "oracle"]
+PROBES = ["forward", "gradients", "gradient_patterns", "architecture", "inputs", "init", "activations", "leakage",
+          "shapes", "shape_exploration", "oracle"]
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,8 @@ class GradientEvidence:
     """True when the gradient was derived from the model's step (no backward)."""
     all_numeric_zero: bool = False
     """The loss does not move when any parameter moves: params are not what forward reads."""
+    batch: Any = field(default=None, repr=False)
+    """The batch the gradient was checked on (rows)."""
 
     @property
     def failed(self) -> list[str]:
@@ -69,24 +72,25 @@ def run(session, evidence) -> GradientEvidence:
 
         raise ProbeSkipped("the forward output is not finite")
     model = session.model
-    n = 4 if model.layout == "sample" else 16
+    n = session.check_batch or (4 if model.layout == "sample" else 16)
     b = session.batch(n, offset=16)
     grads = session.gradients(b)
     params = session.params()
-    out0 = session.output(b)
     if callable(model.loss):
         families = ["custom"]
     elif model.loss != "auto":
         families = [model.loss]
     else:
-        families = losses.applicable(out0, b.Y)
+        families = list(losses.FAMILIES)  # every family is scored; the output decides which apply
     obj = numerics.Objective(params, lambda: session.output(b), _scorer(session, b, families))
-    base = obj.losses()
     blocks = numerics.check_blocks(obj, grads, session.rng)
+    if model.loss == "auto" and obj.first_output is not None:
+        families = losses.applicable(obj.first_output, b.Y)
 
     fit: dict[str, tuple] = {}
+    nice = nice_scales(b.n, model.learning_rate)
     for f in families:
-        c = numerics.global_scale(blocks, f)
+        c = numerics.global_scale(blocks, f, nice)
         numerics.judge_blocks(blocks, f, c)
         ok = [k for k in grads if blocks[k].ok]
         total = sum(min(blocks[k].mismatch, 1e6) for k in grads)
@@ -101,7 +105,7 @@ def run(session, evidence) -> GradientEvidence:
             if numerics.recheck(obj, name, grads[name], family, c, session.rng, bc):
                 continue
         if not bc.ok:
-            numerics.localise(obj, name, grads[name], family, c, session.rng, bc, base[family])
+            numerics.localise(obj, name, grads[name], family, c, session.rng, bc)
     all_zero = all(b_.numeric_dot[family] == 0.0 for b_ in blocks.values()) and any(
         b_.grad_norm > 0 for b_ in blocks.values())
     session.loss = family
@@ -110,24 +114,38 @@ def run(session, evidence) -> GradientEvidence:
     if model.loss == "auto":
         evidence.notes.append(f"loss inferred from the gradient: {family} "
                               f"(it makes {fit[family][0]} of {len(grads)} parameters agree)")
-    if not all_zero:
+    supported = sum(blocks[k].ok for k in grads)
+    if not all_zero and c < 0:
+        evidence.notes.append(f"global gradient scale: {describe_scale(c, b.n, model.learning_rate)}: every "
+                              f"gradient has the opposite sign of d(summed loss)")
+    elif not all_zero and (supported >= 2 or len(grads) <= 2):
         evidence.notes.append(f"global gradient scale: {describe_scale(c, b.n, model.learning_rate)} "
                               f"(analytic = scale x d(summed loss)); information, not a bug")
     return GradientEvidence(
         loss=family, loss_inferred=(model.loss == "auto"), scale=c, blocks=blocks, order=list(grads),
         analytic=grads, n=b.n, evals=obj.evals, seconds=time.perf_counter() - t0,
         family_fit={f: v[0] for f, v in fit.items()}, from_step=model.backward is None,
-        all_numeric_zero=all_zero,
+        all_numeric_zero=all_zero, batch=b,
     )
 
 
-def describe_scale(c: float, n: int, lr: float | None = None) -> str:
-    """Name a global scale: 1, 1/n, 2, 0.5, the learning rate..."""
-    cands = {"1": 1.0, f"1/n (n={n})": 1.0 / n, "2": 2.0, "1/2": 0.5, f"2/n (n={n})": 2.0 / n,
+def _named_scales(n: int, lr: float | None = None) -> dict[str, float]:
+    cands = {"1": 1.0, "-1": -1.0, f"1/n (n={n})": 1.0 / n, f"-1/n (n={n})": -1.0 / n, "2": 2.0, "1/2": 0.5, f"2/n (n={n})": 2.0 / n,
              f"1/(2n) (n={n})": 0.5 / n}
     if lr:
         cands[f"the learning rate {lr:g}"] = lr
         cands[f"the learning rate / n ({lr:g}/{n})"] = lr / n
+    return cands
+
+
+def nice_scales(n: int, lr: float | None = None) -> tuple[float, ...]:
+    """The global scales people fold into a backward: 1, 1/n, 2, 1/2, the learning rate..."""
+    return tuple(_named_scales(n, lr).values())
+
+
+def describe_scale(c: float, n: int, lr: float | None = None) -> str:
+    """Name a global scale: 1, 1/n, 2, 0.5, the learning rate..."""
+    cands = _named_scales(n, lr)
     for label, v in cands.items():
         if abs(c - v) <= 1e-3 * abs(v):
             return label

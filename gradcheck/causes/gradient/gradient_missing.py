@@ -26,7 +26,7 @@ grads = {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 """
 from gradcheck.causes import cause
 from gradcheck.causes._where import fmt, user_function
-from gradcheck.causes.gradient._common import failed_blocks, where
+from gradcheck.causes.gradient._common import failed_blocks, where, where_it_enters
 from gradcheck.report import Finding
 
 
@@ -38,7 +38,7 @@ def judge(ev):
         missing = err.info.get("missing") or []
         out.append(Finding(
             cause="gradient-missing", severity="error", confidence=0.95,
-            title=str(err), evidence={"missing": missing},
+            title=str(err), evidence={"param": missing[0] if missing else None, "missing": missing},
             where=user_function(ev.session, "backward", param=missing[0] if missing else None, last_line=True),
             fix="return a dict with one gradient per parameter, same names and shapes as params",
         ))
@@ -47,12 +47,14 @@ def judge(ev):
             if bc.grad_norm != 0.0:
                 continue
             y = bc.numeric_dot[ev["gradients"].loss]
+            enters = where_it_enters(ev, name)
             out.append(Finding(
                 cause="gradient-missing", severity="error", confidence=0.97,
                 title=f"the gradient of {name} is all zeros, but the loss changes when {name} changes",
                 evidence={"param": name, "numeric_directional_derivative": y},
                 where=where(ev, name),
                 fix=f"compute d{name} in backward (for a bias: the delta summed over the batch) and return it",
-                detail=(f"numeric directional derivative {fmt(y)} along a random direction; analytic 0",),
+                detail=(f"numeric directional derivative {fmt(y)} along a random direction; analytic 0",)
+                + ((enters,) if enters else ()),
             ))
     return out

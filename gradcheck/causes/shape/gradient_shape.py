@@ -34,17 +34,22 @@ from gradcheck.report import Finding
 
 @cause("gradient-shape", requires=("failures",))
 def judge(ev):
-    err = ev.failures.get("gradients")
-    if getattr(err, "kind", None) != "shape" or getattr(err, "role", None) != "backward":
-        return _reshaped(ev)
-    p = err.info.get("param")
-    return [Finding(
-        cause="gradient-shape", severity="error", confidence=0.95, title=str(err),
-        evidence={"param": p, "gradient_shape": list(err.info.get("grad_shape", ())),
-                  "param_shape": list(err.info.get("param_shape", ()))},
-        where=user_function(ev.session, "backward", param=p),
-        fix=f"make d{p} the shape of {p}: a transposed product, or a sum over the wrong axis, is the usual cause",
-    )]
+    from gradcheck.causes.gradient._common import shape_kind, shape_problems
+
+    out = []
+    for p, gs, ps, n, role in shape_problems(ev):
+        if role != "backward" or shape_kind(ev, p, gs, ps, n) is not None:
+            continue  # a transposed weight or a bias reduced over the wrong axis: named by its own cause
+        out.append(Finding(
+            cause="gradient-shape", severity="error", confidence=0.95,
+            title=f"the gradient for {p} has shape {gs} but {p} has shape {ps}",
+            evidence={"param": p, "gradient_shape": list(gs), "param_shape": list(ps)},
+            where=user_function(ev.session, "backward", param=p),
+            fix=f"make d{p} the shape of {p}: a transposed product, or a sum over the wrong axis, is the usual cause",
+        ))
+    if not shape_problems(ev):
+        out += _reshaped(ev)
+    return out
 
 
 def _reshaped(ev):

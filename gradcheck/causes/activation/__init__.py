@@ -1,0 +1,1 @@
+"""Causes about the hidden activations: saturated sigmoids/tanh, dead ReLUs."""

@@ -1,0 +1,1 @@
+"""Causes about the data: input scale and dtype, targets the output cannot reach."""

@@ -1,0 +1,1 @@
+"""Causes about how the weights start: sign, symmetry, scale."""
