@@ -96,8 +96,16 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     return list(kept.values())
 
 
+SUMMARIES = {"training-fails"}
+"""Causes that sum up the others (the oracle's side-by-side verdict, with the fix it confirmed): they rank
+after every other finding of their severity, and become information when another cause reports an error
+(they back it; they are not one more error)."""
+
+
 def stage(f: Finding) -> int:
-    """0 (the program's plumbing) .. len(STAGES) (settings and symptoms)."""
+    """0 (the program's plumbing) .. len(STAGES) (settings and symptoms); summaries after those."""
+    if f.cause in SUMMARIES:
+        return len(STAGES) + 1
     if f.confidence < TIER_MIN_CONFIDENCE:
         return len(STAGES)
     return _STAGE.get(f.cause, len(STAGES))
@@ -123,6 +131,9 @@ def fold(findings: list[Finding]) -> list[Finding]:
 
 def rank(findings: list[Finding]) -> list[Finding]:
     findings = dedupe(findings)
+    if any(f.severity == "error" and f.cause not in SUMMARIES for f in findings):
+        # a summary backs the errors that explain it; it is not one more error
+        findings = [dataclasses.replace(f, severity="info") if f.cause in SUMMARIES else f for f in findings]
     present = {f.cause for f in findings}
     explainer = {}
     for root, symptoms in EXPLAINS.items():

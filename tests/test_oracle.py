@@ -45,6 +45,11 @@ def fixture(path: str):
     return ev, rank.rank(pipeline.judge(ev))
 
 
+def judged(path: str, cause: str):
+    """The findings of one cause on a fixture, as the cause judged them (before ranking)."""
+    return [f for f in pipeline.judge(fixture(path)[0]) if f.cause == cause]
+
+
 def oracle(path: str):
     return fixture(path)[0]["oracle"]
 
@@ -246,25 +251,25 @@ def test_per_sample_reference_step_is_the_reference_sgd_step():
 # -- findings, curves, reproducibility --------------------------------------------------
 
 def test_code_bug_finding_points_at_the_parameter_and_is_confirmed():
-    (f,) = [f for f in fixture("fixtures/oracle/code_hidden_delta_sign.py")[1] if f.cause == "training-fails"]
-    assert f.severity == "error" and f.confirmed is True and f.confidence >= 0.9
+    (f,) = judged("fixtures/oracle/code_hidden_delta_sign.py", "training-fails")
+    assert f.severity == "error" and f.confirmed is True and f.confidence >= 0.9  # before ranking
     assert f.where.param == "W1" and f.where.function.endswith("backward")
     assert f"reaches {100 * f.evidence['reference_accuracy']:.0f} %" in f.title and "sign-flipped" in f.title
     assert f.evidence["verdict"] == "code" and f.evidence["first_difference"]["name"] == "W1"
 
 
-def test_summary_ranks_below_the_specific_causes():
+def test_summary_ranks_last_and_backs_the_specific_errors():
     findings = fixture("fixtures/oracle/code_hidden_delta_sign.py")[1]
-    causes = [f.cause for f in findings]
-    assert causes.index("training-fails") > causes.index("gradient-mismatch")
+    assert findings[-1].cause == "training-fails" and findings[-1].severity == "info"
+    assert findings[0].severity == "error" and findings[0].where.param == "W1"
 
 
 def test_settings_finding_says_which_change_makes_it_learn():
-    (f,) = [f for f in fixture("fixtures/oracle/settings_raw_pixels.py")[1] if f.cause == "training-fails"]
+    (f,) = judged("fixtures/oracle/settings_raw_pixels.py", "training-fails")
     assert f.severity == "error" and f.confirmed is True
     assert "inputs scaled to [0, 1]" in f.title and "your own model" in f.title
     assert f.fix == "use inputs scaled to [0, 1]"
-    (g,) = [f for f in fixture("fixtures/oracle/settings_tiny_lr.py")[1] if f.cause == "training-fails"]
+    (g,) = judged("fixtures/oracle/settings_tiny_lr.py", "training-fails")
     assert g.severity == "warning"  # only the learning rate: a batch-size dependent verdict
 
 

@@ -95,6 +95,8 @@ class Differential:
     """R² of that fit (1: the update is exactly that rule)."""
     user_lr: float = float("nan")
     """Learning rate of the user's step on the user's own gradient (-β): plain SGD on that gradient."""
+    user_scale: float = float("nan")
+    """Without a step: the scale c of the user's gradient on one update's data (1/n for a mean)."""
 
     @property
     def first(self) -> Quantity | None:
@@ -179,11 +181,12 @@ def gradient_quantities(session, wiring: Wiring, probe_scale: float, batch: Batc
                         user_grads: dict[str, np.ndarray]) -> tuple[list[Quantity], float]:
     """Each parameter's gradient against the reference's, and the scale c used."""
     params = session.params()
-    X, Y = np.asarray(batch.X, dtype=np.float64), batch.Y
+    X, Y = wiring.ref_inputs(batch.X), batch.Y
     net = wiring.net(wiring.to_reference(params))
     ref = wiring.to_user(net.gradients(X, Y))
     order = _order(wiring)
-    scale = common_scale(user_grads, ref, [k for k, _ in order], params) or probe_scale
+    # a negative global scale is not a convention but gradient ascent: compare with its size
+    scale = common_scale(user_grads, ref, [k for k, _ in order], params) or abs(probe_scale) or 1.0
     variants = None
     out = []
     for name, layer in order:
@@ -213,6 +216,7 @@ class _Update:
     alpha: float = 0.0
     fit: float = float("nan")
     user_lr: float = float("nan")
+    user_scale: float = float("nan")
 
 
 def update_quantities(session, wiring: Wiring, chunk: Batch, scale: float) -> _Update:
@@ -221,7 +225,7 @@ def update_quantities(session, wiring: Wiring, chunk: Batch, scale: float) -> _U
     names = [k for k, _ in _order(wiring)]
     params = session.params()
     theta0 = {k: np.array(params[k], dtype=np.float64) for k in names}
-    X = np.asarray(chunk.X, dtype=np.float64)
+    X = wiring.ref_inputs(chunk.X)
     g_ref = wiring.to_user(wiring.net(wiring.to_reference(params)).gradients(X, chunk.Y))
     with state.preserved(model):
         session.step(chunk)
@@ -303,5 +307,12 @@ def compare(session, wiring: Wiring, probe_scale: float, batch: Batch, user_grad
     if chunk is not None and session.model.step is not None:
         up = update_quantities(session, wiring, chunk, scale)
         qs += up.quantities
+    elif chunk is not None:  # no step: plain SGD on the backward needs its scale on one update's data
+        names = [k for k, _ in _order(wiring)]
+        params = session.params()
+        g_ref = wiring.to_user(wiring.net(wiring.to_reference(params)).gradients(wiring.ref_inputs(chunk.X),
+                                                                                chunk.Y))
+        c = common_scale(session.gradients(chunk), g_ref, names, params) or scale
+        up = _Update([], float("nan"), "none", float("nan"), user_scale=c)
     return Differential(tuple(qs), scale, wiring.loss_exact, up.lr, up.source, up.lr_projected, up.alpha,
-                        up.fit, up.user_lr)
+                        up.fit, up.user_lr, up.user_scale)

@@ -186,6 +186,7 @@ class Plan:
     """Layer sizes of the widened network, or None when no hidden layer is narrow."""
     loss: str
     """Loss family of the curves (the reference's)."""
+    wiring: Wiring = field(repr=False)
     seed: int
     deadline: float
     lr_note: str = ""
@@ -196,10 +197,19 @@ class Plan:
         lo, hi = self.x_range
         return max(abs(lo), abs(hi)) > 1.5
 
-    def scaled(self, X: np.ndarray) -> np.ndarray:
+    def reference_inputs(self, X: np.ndarray, scale: bool) -> np.ndarray:
+        """Inputs as the reference's first layer sees them, scaled to [0, 1] when ``scale``."""
+        R = self.wiring.ref_inputs(X)
+        if not scale:
+            return R
         lo, hi = self.x_range
         lo = min(lo, 0.0)
-        return (np.asarray(X, dtype=np.float64) - lo) / (hi - lo if hi > lo else 1.0)
+        return (R - lo) / (hi - lo if hi > lo else 1.0)
+
+    def user_inputs(self, X: np.ndarray) -> np.ndarray:
+        """The user's inputs that reach the first layer scaled to [0, 1] (undoing the forward's own scaling)."""
+        a, c = self.wiring.inputs
+        return (self.reference_inputs(X, True) - c) / a
 
     def applicable(self, name: str) -> bool:
         if name == "scaled-inputs":
@@ -288,7 +298,7 @@ def make_plan(session, wiring: Wiring, lr: float, user_lr: float, scale: float, 
     std = standard_lr(wiring.architecture.output, wiring.loss, per_sample)
     cls = _classification(data.Y)
     chance = float(np.max(np.bincount(held.labels)) / held.n) if cls else 0.0
-    X = np.asarray(data.X, dtype=np.float64)
+    X = wiring.ref_inputs(data.X)
     init = wiring.to_reference(session.params())
     if np.isfinite(lr) and lr > 0:
         lr_note = ""
@@ -300,7 +310,7 @@ def make_plan(session, wiring: Wiring, lr: float, user_lr: float, scale: float, 
     return Plan(train, held, batches, per_sample, lr, std, user_lr,
                 chance, cls, (float(X.min()), float(X.max())), init,
                 fan_in_params(wiring.sizes, np.random.default_rng([session.seed, 6])),
-                _widths(wiring.sizes), wiring.loss, session.seed, deadline, lr_note)
+                _widths(wiring.sizes), wiring.loss, wiring, session.seed, deadline, lr_note)
 
 
 def _lr(plan: Plan, names: tuple[str, ...]) -> float:
@@ -383,8 +393,8 @@ def run_reference(plan: Plan, wiring: Wiring, names: tuple[str, ...] = (), curve
     net = wiring.net(reference_params(plan, names))
     lr = _lr(plan, names)
     scale = "scaled-inputs" in names
-    Xtr = plan.scaled(plan.train.X) if scale else np.asarray(plan.train.X, dtype=np.float64)
-    Xhe = plan.scaled(plan.held.X) if scale else np.asarray(plan.held.X, dtype=np.float64)
+    Xtr = plan.reference_inputs(plan.train.X, scale)
+    Xhe = plan.reference_inputs(plan.held.X, scale)
     Ytr = plan.train.Y
     result = _new_curve(plan)
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -452,8 +462,8 @@ def run_user(session, plan: Plan, wiring: Wiring, names: tuple[str, ...] = (), c
     scale = "scaled-inputs" in names
     train, held = plan.train, plan.held
     if scale:
-        train = Batch(plan.scaled(train.X), train.Y, train.labels)
-        held = Batch(plan.scaled(held.X), held.Y, held.labels)
+        train = Batch(plan.user_inputs(train.X), train.Y, train.labels)
+        held = Batch(plan.user_inputs(held.X), held.Y, held.labels)
     lr = _lr(plan, names)
     factor = lr / plan.lr if plan.lr else 1.0
     mode = next((n for n in USER_ONLY if n in names), "own")
@@ -474,7 +484,7 @@ def run_user(session, plan: Plan, wiring: Wiring, names: tuple[str, ...] = (), c
                 for c in chunks:
                     if mode == "reference-gradient":
                         net.params = wiring.to_reference(session.params())
-                        g = wiring.to_user(gradients(net, np.asarray(c.X, dtype=np.float64), c.Y))
+                        g = wiring.to_user(gradients(net, wiring.ref_inputs(c.X), c.Y))
                         cur = _current(session, list(g))
                         _apply(session, {k: cur[k] - lr * g[k] for k in g})
                     elif mode == "plain-sgd":

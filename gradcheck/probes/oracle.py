@@ -240,9 +240,9 @@ def run(session, evidence) -> OracleEvidence:
     except MappingError as e:
         raise ProbeSkipped(f"the parameters do not map onto a standard network: {e}") from e
     scale = g.scale if np.isfinite(g.scale) and g.scale != 0 else 1.0
-    diff = compare(session, wiring, scale, batch, user_grads,
-                   _chunk(session, batch) if session.model.step is not None else None)
-    plan = runs.make_plan(session, wiring, diff.lr, diff.user_lr, diff.scale, t0 + BUDGET)
+    diff = compare(session, wiring, scale, batch, user_grads, _chunk(session, batch))
+    plan = runs.make_plan(session, wiring, diff.lr, diff.user_lr,
+                          diff.user_scale if np.isfinite(diff.user_scale) else diff.scale, t0 + BUDGET)
     diagnosis = diagnose(session, wiring, plan) if plan is not None else None
     ev = OracleEvidence(wiring, diff, diagnosis, 0.0, step_only=session.model.backward is None)
     if diagnosis is not None:

@@ -48,11 +48,15 @@ Settings: 0.9 when the change made the user's own model learn (confirmed), 0.7
 when it could only be tried on the reference (a wider layer), 0.5 when no change
 helped or the user's model did not follow the reference.
 
-Severity: error when the user's model stays within 0.1 of chance (19 % on ten
+Severity: error when the user's model never gets 0.1 above chance (19 % on ten
 classes), except for a settings verdict that only needs another learning rate,
 or that no change explains: a warning (the runs' batch size is gradcheck's
 choice, and more steps may get there). A model that learns, but slowly (gain
-below 0.35), gets a warning for a code verdict and information for a settings one.
+below 0.35), gets a warning for a code verdict and no finding for a settings
+one. A model without a step is trained at a learning rate gradcheck chose, so a
+verdict that only needs another one is not reported. When another cause reports
+an error, this finding becomes information that backs it (the ranking does
+that: ``rank.SUMMARIES``).
 """
 from gradcheck.causes import cause
 from gradcheck.causes._where import fmt, user_function
@@ -186,9 +190,11 @@ def judge(ev):
         fix = f"use {d.describe(d.best)}, and {fix}" if fix else f"use {d.describe(d.best)}"
         severity = "error" if user.stuck else "warning"
     else:
-        title, fix, conf, confirmed, more = _settings(d)
         settled = d.best is not None and any(n in SETTLED for n in d.best)
-        severity = ("error" if settled else "warning") if user.stuck else "info"
+        if not user.stuck or (not settled and ev.session.model.step is None):
+            return []  # it learns, slowly; or only a learning rate (of gradcheck's choosing: no step) is in question
+        title, fix, conf, confirmed, more = _settings(d)
+        severity = "error" if settled else "warning"
         if o.differential.first is not None:
             more.append(f"your network also differs from the reference, {first_difference(o, ev.session)[0]}")
     lines += more + d.notes
@@ -202,5 +208,8 @@ def judge(ev):
     if q is not None:
         evidence["first_difference"] = {"kind": q.kind, "name": q.name, "layer": q.layer,
                                         "relative_difference": q.rel_error, "variant": q.variant}
+    if not fix:
+        fix = ("compare your backward and your step with plain gradient descent on the correct gradient, "
+               "which trains this network from the same weights")
     return [Finding(cause="training-fails", severity=severity, confidence=conf, title=title, fix=fix,
                     evidence=evidence, where=where, detail=tuple(lines), confirmed=confirmed)]
