@@ -96,7 +96,8 @@ class Differential:
     user_lr: float = float("nan")
     """Learning rate of the user's step on the user's own gradient (-β): plain SGD on that gradient."""
     user_scale: float = float("nan")
-    """Without a step: the scale c of the user's gradient on one update's data (1/n for a mean)."""
+    """Without a step: |g_user| / |g_ref| on one update's data (1/n for a correct mean gradient); plain
+    SGD on the user's gradient then takes steps as long as the reference's."""
 
     @property
     def first(self) -> Quantity | None:
@@ -307,12 +308,16 @@ def compare(session, wiring: Wiring, probe_scale: float, batch: Batch, user_grad
     if chunk is not None and session.model.step is not None:
         up = update_quantities(session, wiring, chunk, scale)
         qs += up.quantities
-    elif chunk is not None:  # no step: plain SGD on the backward needs its scale on one update's data
+    elif chunk is not None:
+        # no step: the user's gradient is trained with plain SGD, its step as long as the reference's
+        # (|g_user| / |g_ref| on one update's data: 1/n for a correct mean gradient; an approximate
+        # gradient gets a fair step, not one its own size inflates)
         names = [k for k, _ in _order(wiring)]
         params = session.params()
         g_ref = wiring.to_user(wiring.net(wiring.to_reference(params)).gradients(wiring.ref_inputs(chunk.X),
                                                                                 chunk.Y))
-        c = common_scale(session.gradients(chunk), g_ref, names, params) or scale
+        gu, gr = _flat(session.gradients(chunk), names), _flat(g_ref, names)
+        c = float(np.linalg.norm(gu) / np.linalg.norm(gr)) if np.any(gr) and np.any(gu) else scale
         up = _Update([], float("nan"), "none", float("nan"), user_scale=c)
     return Differential(tuple(qs), scale, wiring.loss_exact, up.lr, up.source, up.lr_projected, up.alpha,
                         up.fit, up.user_lr, up.user_scale)
