@@ -53,6 +53,8 @@ def _from_docstring(path: str, known: set[str]) -> Expectation | None:
     clean = "no error" in line.lower()
     param = None
     pm = re.search(r"\bon (?:parameter |param )?`?([A-Za-z_][A-Za-z_0-9]*)`?", line)
+    if pm and pm.group(1).lower() in ("every", "all", "each", "the", "a", "its", "both"):
+        pm = None
     if pm and causes:
         param = pm.group(1)
     return Expectation(path, [] if clean and not causes else causes, param, clean)

@@ -49,7 +49,6 @@ TIER_MIN_CONFIDENCE = 0.7
 # cause -> causes it explains (they rank below it when both are present)
 EXPLAINS: dict[str, tuple[str, ...]] = {
     "forward-returns-none": ("code-raises", "eval-broadcast"),
-    # inputs, initialisation, activations, capacity, sample leakage (a failed overfit follows from each)
     "unnormalized-inputs": ("saturated-activations", "dead-relu", "learning-rate-too-large", "init-scale", "nan-inf",
                             "cannot-overfit"),
     "integer-overflow": ("unnormalized-inputs", "nan-inf", "cannot-overfit"),
@@ -61,10 +60,32 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "dead-relu": ("dead-updates", "cannot-overfit"),
     "bottleneck-layer": ("cannot-overfit",),
     "softmax-axis": ("gradient-mismatch", "cannot-overfit"),
-    "logits-not-probabilities": ("gradient-mismatch",),
-    "broadcast-shape": ("code-raises", "gradient-shape", "output-shape", "param-shape-changed", "gradient-mismatch"),
-    "matrix-type": ("code-raises", "gradient-shape", "output-shape"),
+    "logits-not-probabilities": ("gradient-mismatch", "cannot-overfit"),
+    "broadcast-shape": ("code-raises", "gradient-shape", "output-shape", "param-shape-changed", "gradient-mismatch",
+                        "cannot-overfit"),
+    "matrix-type": ("code-raises", "gradient-shape", "output-shape", "cannot-overfit"),
+    "rescaled-weights": ("learning-rate-too-small", "learning-rate-too-large", "update-direction", "cannot-overfit",
+                         "gradient-mismatch"),
+    "dead-updates": ("learning-rate-too-small", "cannot-overfit"),
+    "update-direction": ("learning-rate-too-large", "learning-rate-too-small", "cannot-overfit", "nan-inf"),
+    "update-aliasing": ("learning-rate-too-large", "cannot-overfit", "nan-inf"),
+    "param-shape-changed": ("code-raises", "cannot-overfit"),
+    "learning-rate-too-large": ("cannot-overfit", "dead-relu", "saturated-activations"),
+    "learning-rate-too-small": ("cannot-overfit",),
+    "gradient-mismatch": ("update-direction", "cannot-overfit"),
+    "gradient-sign": ("update-direction", "cannot-overfit"),
+    "gradient-scale": ("cannot-overfit",),
+    "gradient-transposed": ("cannot-overfit", "code-raises"),
+    "gradient-missing": ("dead-updates", "cannot-overfit"),
+    "gradient-shape": ("param-shape-changed", "code-raises"),
+    "wrong-activation-derivative": ("cannot-overfit",),
+    "bias-gradient-axis": ("cannot-overfit", "param-shape-changed", "code-raises"),
+    "nan-inf": ("cannot-overfit",),
+    "code-raises": ("cannot-overfit",),
 }
+
+FALLBACK = {"cannot-overfit"}
+"""Causes reported only when nothing more specific explains them: dropped when a cause that EXPLAINS them is present."""
 
 GENERIC = {"gradient-mismatch"}
 
@@ -140,6 +161,7 @@ def rank(findings: list[Finding]) -> list[Finding]:
         if root in present:
             for c in symptoms:
                 explainer.setdefault(c, root)
+    findings = [f for f in findings if not (f.cause in FALLBACK and f.cause in explainer)]
     key = lambda f: (_SEVERITY[f.severity], stage(f), not f.confirmed, -f.confidence)  # noqa: E731
     roots = sorted((f for f in findings if f.cause not in explainer), key=key)
     symptoms = sorted((f for f in findings if f.cause in explainer), key=key)

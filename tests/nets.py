@@ -3,6 +3,10 @@
 ``mlp(layout=..., bug=...)`` returns a ``gradcheck.Model`` around a two-layer
 network written the way people write them: rows ((n, f) @ (f, h)), columns
 ((h, f) @ (f, n)) or one (f, 1) sample at a time.
+
+The gradient is summed over the batch, so the learning rate is per sample:
+0.05 trains every layout and activation (0.5 made the tanh networks diverge,
+loss 2.4 -> 55 in 40 steps of 16 rows, and killed the ReLU units).
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def softmax(z, axis):
 
 class Net:
     def __init__(self, sizes=(784, 20, 10), layout="rows", hidden="sigmoid", loss="cross_entropy",
-                 seed=0, dtype=np.float64, bug=None, lr=0.5):
+                 seed=0, dtype=np.float64, bug=None, lr=0.05):
         rng = np.random.default_rng(seed)
         n_in, n_h, n_out = sizes
         self.layout, self.loss, self.bug, self.lr = layout, loss, bug, lr

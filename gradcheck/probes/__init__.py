@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PROBES = ["forward", "gradients", "gradient_patterns", "architecture", "inputs", "init", "activations", "leakage",
+<<<<<<< HEAD
           "shapes", "shape_exploration", "oracle"]
+=======
+          "shapes", "shape_exploration", "training"]
+>>>>>>> main
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 

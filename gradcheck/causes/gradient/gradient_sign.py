@@ -45,6 +45,8 @@ def judge(ev):
     g = ev["gradients"]
     for e in explanations(ev, "gradient-sign"):
         every = set(e.params) == set(g.order) and len(e.params) > 1
+        if every and g.from_step:
+            continue  # no backward: a step that ascends on every parameter is update-direction's finding
         if every:
             title = "every gradient has the wrong sign: backward returns -dL/dθ and the step ascends"
             fix = ("compute the output error as output - target (dL/dout), or, if backward returns the "

@@ -1,0 +1,1 @@
+"""Causes about the update the user's step applies, and about the short training run."""
