@@ -13,11 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PROBES = ["forward", "gradients", "gradient_patterns", "architecture", "inputs", "init", "activations", "leakage",
-<<<<<<< HEAD
-          "shapes", "shape_exploration", "oracle"]
-=======
-          "shapes", "shape_exploration", "training"]
->>>>>>> main
+          "shapes", "shape_exploration", "training", "oracle"]
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 
