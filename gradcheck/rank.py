@@ -184,13 +184,27 @@ _HEADLINE = {
 }
 
 
+def _summary_stage(f: Finding) -> int:
+    """The stage a summary's verdict points at: where the code first differs, or what the fix changes."""
+    names = [n for n, _ in STAGES]
+    first = (f.evidence.get("first_difference") or {}).get("kind")
+    if f.evidence.get("verdict") in ("code", "code+settings"):
+        return names.index({"forward": "program", "update": "update"}.get(first, "gradient"))
+    fix = f.evidence.get("fix_change") or ""
+    if "scaled-inputs" in fix:
+        return names.index("data")
+    if "fan-in-init" in fix or "wider-hidden" in fix:
+        return names.index("init")
+    return len(STAGES)
+
+
 def headline(findings: list[Finding]) -> str:
     if not findings:
         return "No problems found: the gradients match finite differences."
     top = findings[0]
     if top.severity != "error":
         return f"No errors; {len(findings)} warning(s): {top.title}"
-    i = stage(top)
+    i = _summary_stage(top) if top.cause in SUMMARIES else stage(top)
     lead = _HEADLINE.get(STAGES[i][0], "Your training settings are the problem") if i < len(STAGES) else \
         "Your training settings are the problem"
     at = f" at {top.where.param}" if top.where.param and i == 1 else ""

@@ -203,6 +203,7 @@ def judge(ev):
         "reference_accuracy": ref.final_accuracy, "chance": user.chance, "learning_rate": o.differential.lr,
         "counterfactuals": {k: t.accuracy for k, t in d.counterfactuals.items()},
         "fixes": {k: t.accuracy for k, t in d.fixes.items()},
+        "fix_change": key(d.best) if d.best else None,
     }
     q = o.differential.first
     if q is not None:
