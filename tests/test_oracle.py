@@ -389,3 +389,20 @@ def test_a_step_that_raises_mid_run_is_reported_as_code_raises():
     r = gradcheck.check(gradcheck.Model(params=net.params, forward=net.forward, backward=net.backward, step=step,
                                         loss="cross_entropy"))
     assert "code-raises" in [f.cause for f in r.errors]
+
+
+def test_the_pipeline_marks_other_causes_confirmed_from_the_oracle():
+    findings = {f.cause: f for f in fixture("fixtures/oracle/settings_raw_pixels.py")[1]}
+    if "unnormalized-inputs" in findings:  # reported by the inputs probe
+        assert findings["unnormalized-inputs"].confirmed is True
+    findings = {f.cause: f for f in fixture("fixtures/oracle/code_hidden_delta_sign.py")[1]}
+    assert any(f.confirmed is True for c, f in findings.items() if c.startswith("gradient-"))
+
+
+def test_headline_of_a_code_verdict_names_the_stage_it_points_at():
+    from gradcheck.rank import headline
+
+    (f,) = judged("fixtures/oracle/code_step_rescales.py", "training-fails")
+    assert headline([f]).startswith("Your update rule is wrong")
+    (g,) = judged("fixtures/oracle/settings_raw_pixels.py", "training-fails")
+    assert headline([g]).startswith("Your input data is the problem")
