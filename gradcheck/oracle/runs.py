@@ -31,6 +31,12 @@ Numbers (the reasons):
   MNIST) did not learn at all.
 - Without class labels (regression targets) a run learns when its held-out loss
   falls below half its initial value, and is stuck above 90 % of it.
+- ``HELD_OUT = 300`` samples (at most a quarter of the data): accuracy to about
+  +-3 points, and in the sample layout 300 forward calls per measurement.
+- ``MIN_SAMPLES = 100``: with less data nothing can be held out and trained on.
+- The standard learning rates and the widened layer sizes are explained at
+  ``standard_lr`` and ``_widths``; a summed gradient's step grows with the batch,
+  so a learning-rate verdict on these batches of 10 is reported as a warning.
 """
 from __future__ import annotations
 
