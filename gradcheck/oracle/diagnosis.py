@@ -112,7 +112,9 @@ class _Runner:
     def _time_left(self, who: str) -> bool:
         if time.perf_counter() + self.cost[who] <= self.plan.deadline:
             return True
-        self.diag.notes.append(f"skipped for time: some {who} runs (budget reached)")
+        note = f"skipped for time: some {who} runs (the oracle's budget was reached)"
+        if note not in self.diag.notes:
+            self.diag.notes.append(note)
         return False
 
     def reference(self, change: tuple[str, ...]) -> Trial | None:
