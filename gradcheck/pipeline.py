@@ -156,15 +156,18 @@ def judge(evidence: probes.Evidence) -> list[Finding]:
     A probe whose evidence carries a ``nested`` Evidence (shape exploration: the
     check of the model rebuilt at another size) has it judged the same way, for
     the gradient causes only; its findings say where they were found (the
-    evidence's ``context``).
+    evidence's ``context``). A finding that does not say whether its fix was
+    confirmed gets the oracle's answer (``probes.oracle.confirm``).
     """
+    from gradcheck.probes import oracle
+
     out: list[Finding] = []
     for c in cause_registry.all_causes().values():
         if c.judge is None:
             continue
         if any(r not in evidence and r != "failures" for r in c.requires):
             continue
-        out.extend(c.judge(evidence))
+        out.extend(oracle.confirm(evidence, f) for f in c.judge(evidence))
     for item in list(evidence.items.values()):
         nested = getattr(item, "nested", None)
         if nested is not None:

@@ -117,8 +117,16 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     return list(kept.values())
 
 
+SUMMARIES = {"training-fails"}
+"""Causes that sum up the others (the oracle's side-by-side verdict, with the fix it confirmed): they rank
+after every other finding of their severity, and become information when another cause reports an error
+(they back it; they are not one more error)."""
+
+
 def stage(f: Finding) -> int:
-    """0 (the program's plumbing) .. len(STAGES) (settings and symptoms)."""
+    """0 (the program's plumbing) .. len(STAGES) (settings and symptoms); summaries after those."""
+    if f.cause in SUMMARIES:
+        return len(STAGES) + 1
     if f.confidence < TIER_MIN_CONFIDENCE:
         return len(STAGES)
     return _STAGE.get(f.cause, len(STAGES))
@@ -144,6 +152,9 @@ def fold(findings: list[Finding]) -> list[Finding]:
 
 def rank(findings: list[Finding]) -> list[Finding]:
     findings = dedupe(findings)
+    if any(f.severity == "error" and f.cause not in SUMMARIES for f in findings):
+        # a summary backs the errors that explain it; it is not one more error
+        findings = [dataclasses.replace(f, severity="info") if f.cause in SUMMARIES else f for f in findings]
     present = {f.cause for f in findings}
     explainer = {}
     for root, symptoms in EXPLAINS.items():
@@ -173,13 +184,27 @@ _HEADLINE = {
 }
 
 
+def _summary_stage(f: Finding) -> int:
+    """The stage a summary's verdict points at: where the code first differs, or what the fix changes."""
+    names = [n for n, _ in STAGES]
+    first = (f.evidence.get("first_difference") or {}).get("kind")
+    if f.evidence.get("verdict") in ("code", "code+settings"):
+        return names.index({"forward": "program", "update": "update"}.get(first, "gradient"))
+    fix = f.evidence.get("fix_change") or ""
+    if "scaled-inputs" in fix:
+        return names.index("data")
+    if "fan-in-init" in fix or "wider-hidden" in fix:
+        return names.index("init")
+    return len(STAGES)
+
+
 def headline(findings: list[Finding]) -> str:
     if not findings:
         return "No problems found: the gradients match finite differences."
     top = findings[0]
     if top.severity != "error":
         return f"No errors; {len(findings)} warning(s): {top.title}"
-    i = stage(top)
+    i = _summary_stage(top) if top.cause in SUMMARIES else stage(top)
     lead = _HEADLINE.get(STAGES[i][0], "Your training settings are the problem") if i < len(STAGES) else \
         "Your training settings are the problem"
     at = f" at {top.where.param}" if top.where.param and i == 1 else ""

@@ -16,6 +16,8 @@ VERSION = "0.1.0"
 EXTRAS: dict[str, str] = {
     "loss_curve": '{"user": [loss per step], "reference": [loss per step]} (either may be absent)',
     "accuracy_curve": '{"user": [accuracy per step], "reference": [...]}',
+    "curve_steps": '{"user": [the step of each point of the curves], "reference": [...]} (when the curves '
+                   'are measured every k steps; absent: one point per step)',
     "overfit_curve": '{"user": [loss on one tiny batch], "at": [the step of each value]}',
     "activation_hist": '{"layer 1 (sigmoid)": {"edges": [k+1 floats], "counts": [k numbers]}, ...}',
     "grad_error": "{param: relative mismatch of its gradient (float; 0 is exact)}",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PROBES = ["forward", "gradients", "gradient_patterns", "architecture", "inputs", "init", "activations", "leakage",
-          "shapes", "shape_exploration", "training"]
+          "shapes", "shape_exploration", "training", "oracle"]
 """Probe modules in run order (grown by later probes: activations, training, ...)."""
 
 

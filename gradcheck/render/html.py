@@ -97,13 +97,14 @@ def _finding(r: Report, f: Finding, i: int) -> str:
             f'<div>docs: <code>gradcheck explain {e(f.cause)}</code></div></details></div>')
 
 
-def _curve(data, title: str, ylabel: str) -> str | None:
+def _curve(data, title: str, ylabel: str, steps=None) -> str | None:
     if not isinstance(data, dict):
         return None
     series = [(label, data[key], colour) for key, label, colour in
               (("user", "your model", svg.USER), ("reference", "reference", svg.REFERENCE))
               if isinstance(data.get(key), (list, tuple)) and len(data[key])]
-    return svg.line_chart(series, title, ylabel=ylabel) if series else None
+    xs = steps if isinstance(steps, (list, tuple)) and series and len(steps) == len(series[0][1]) else None
+    return svg.line_chart(series, title, ylabel=ylabel, xs=xs) if series else None
 
 
 def plots(extras: dict) -> tuple[list[str], list[str]]:
@@ -112,7 +113,8 @@ def plots(extras: dict) -> tuple[list[str], list[str]]:
     extras = extras if isinstance(extras, dict) else {}
     for key, title, ylabel in (("loss_curve", "Loss during training", "loss"),
                                ("accuracy_curve", "Accuracy during training", "accuracy")):
-        pic = _curve(extras.get(key), title, ylabel)
+        steps = extras.get("curve_steps")
+        pic = _curve(extras.get(key), title, ylabel, steps.get("user") if isinstance(steps, dict) else None)
         (drawn.append(pic) if pic else absent.append(_ABSENT[key]))
     grad = extras.get("grad_error")
     if isinstance(grad, dict) and grad:

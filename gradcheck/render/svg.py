@@ -117,8 +117,12 @@ def _empty(width: int, height: int, title: str, message: str, kind: str) -> str:
 
 
 def line_chart(series: list[tuple[str, list, str]], title: str, xlabel: str = "step", ylabel: str = "",
-               width: int = 460, height: int = 250) -> str:
-    """Curves ``(label, values, colour)`` over their index; a legend names them."""
+               width: int = 460, height: int = 250, xs: list | None = None) -> str:
+    """Curves ``(label, values, colour)`` over their index, or over ``xs`` (the step of each value,
+    for values measured every k steps); a legend names them."""
+    def at(i: int) -> float:
+        return float(xs[i]) if xs is not None and i < len(xs) else float(i)
+
     pts = [[(i, float(v)) for i, v in enumerate(vals) if _finite(v)] for _, vals, _ in series]
     ys = [y for p in pts for _, y in p]
     if not ys:
@@ -129,17 +133,18 @@ def line_chart(series: list[tuple[str, list, str]], title: str, xlabel: str = "s
         pad = abs(lo) * 0.1 or 1.0
         lo, hi = lo - pad, hi + pad
     yt = nice_ticks(lo, hi)
-    xt = [t for t in nice_ticks(0, max(1, n - 1), 6, integer=True) if t <= max(1, n - 1)]
-    fr = _Frame(width, height, (0, max(1, n - 1)), (yt[0], yt[-1]))
+    x_end = max(1.0, at(n - 1))
+    xt = [t for t in nice_ticks(0, x_end, 6, integer=True) if t <= x_end]
+    fr = _Frame(width, height, (0, x_end), (yt[0], yt[-1]))
     body = fr.axes(xt, yt, xlabel, ylabel, xfmt=lambda t: str(int(t)))
     for (label, vals, colour), p in zip(series, pts):
         path, prev = [], None
         for i, y in p:
-            path.append(f"{'L' if prev == i - 1 else 'M'}{fr.px(i):.1f},{fr.py(y):.1f}")
+            path.append(f"{'L' if prev == i - 1 else 'M'}{fr.px(at(i)):.1f},{fr.py(y):.1f}")
             prev = i
         if len(p) == 1:
             i, y = p[0]
-            body.append(f'<circle cx="{fr.px(i):.1f}" cy="{fr.py(y):.1f}" r="3" fill="{colour}"/>')
+            body.append(f'<circle cx="{fr.px(at(i)):.1f}" cy="{fr.py(y):.1f}" r="3" fill="{colour}"/>')
         body.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2.5" '
                     f'stroke-linejoin="round"><title>{escape(label)}</title></path>')
     x = fr.x1  # legend in the title row, right-aligned: it never covers a curve
