@@ -5,10 +5,14 @@ Judges the user's own step from the short training run and from a sweep that
 scales the user's update by 10^-3 .. 10^3 (θ ← θ + s·Δθ(θ), three passes over
 a small pool of batches, scored on that pool). Reported when all hold:
 
-- the monitor loss is flat over the run (changed by <= 2 % of its start);
+- the monitor loss is flat over the run (changed by <= 2 % of its start; or
+  by <= 10 % when the reference oracle confirmed that a larger learning rate
+  makes the user's own model learn);
 - the update-to-weight ratio of every weight matrix is <= 1e-4 per step
   (10x below the healthy ~1e-3), ignoring any part of the update along θ
-  itself (a rescaling is ``rescaled-weights``);
+  itself (a rescaling is ``rescaled-weights``) -- unless the oracle confirmed
+  a larger rate on the user's model: the ratio is a rule of thumb, the
+  confirmed run is a measurement;
 - a step 10x or more larger trains clearly better in the sweep (its loss is
   at most 0.9x the loss of the user's step).
 
@@ -33,6 +37,9 @@ W -= lr * dW
 ```
 
 ## Thresholds
+- 10 % with the oracle's confirmation: 40 steps at a too-small rate can still
+  move the loss a few percent; a confirmed run with a larger rate that learns
+  is stronger evidence than flatness alone.
 - 2 % flatness and 0.9x in the sweep: a healthy step lowers the loss by far
   more than 2 % in 40 steps on MNIST-sized problems, and 10 % is beyond the
   sweep's noise.
@@ -53,9 +60,11 @@ from gradcheck.causes import cause
 from gradcheck.causes._where import fmt
 from gradcheck.causes.update._common import curve, lr_advice, med, ratio_perp, scale_of, sweep_range, user_lr, weights, where
 from gradcheck.causes.update.learning_rate_too_large import climbs
+from gradcheck.probes import oracle
 from gradcheck.report import Finding
 
 FLAT = 0.02
+FLAT_CONFIRMED = 0.10
 RATIO_TINY = 1e-4
 SWEEP_BETTER = 0.9
 
@@ -67,11 +76,13 @@ def judge(ev):
     if not tr.user_step or tr.steps < 5 or sw is None or len(tr.loss) < 2 or climbs(tr):
         return []
     l0, ln = tr.loss[0], tr.loss[-1]
-    if not (math.isfinite(l0) and math.isfinite(ln)) or abs(ln - l0) > FLAT * abs(l0):
+    confirmed = bool(oracle.confirmed(ev, "learning-rate-too-small"))
+    flat = FLAT_CONFIRMED if confirmed else FLAT
+    if not (math.isfinite(l0) and math.isfinite(ln)) or abs(ln - l0) > flat * abs(l0):
         return []
     w = weights(tr)
     ratios = {k: med(ratio_perp(tr.params[k])) for k in w}
-    if not ratios or any(not (r == r) or r > RATIO_TINY for r in ratios.values()):
+    if not ratios or any(not (r == r) or (r > RATIO_TINY and not confirmed) for r in ratios.values()):
         return []
     l1 = scale_of(sw, 1.0)
     larger = [(s, l) for s, l in zip(sw.scales, sw.loss) if s >= 10 and math.isfinite(l)]
@@ -98,7 +109,7 @@ def judge(ev):
     lr, _ = user_lr(ev)
     return [Finding(
         cause="learning-rate-too-small", severity="warning" if summed else "error",
-        confidence=0.7 if summed else 0.85, title=title, fix=fix,
+        confidence=0.7 if summed else 0.85, title=title, fix=fix, confirmed=confirmed or None,
         evidence={"param": k, "params": weights(tr), "update_ratio": ratios, "loss": [l0, ln], "sweep": dict(zip(map(str, sw.scales), sw.loss)),
                   "healthy_scale": [lo, hi], "learning_rate": lr,
                   "healthy_learning_rate": [lr * lo, lr * hi] if lr else None, "summed_gradient": summed},
