@@ -39,7 +39,8 @@ def _planted():
 
 PATHS = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "fixtures", "**", "*.py"),
                                                              recursive=True)
-               if os.sep + "lint" + os.sep not in p)  # fixtures/lint/ holds source for the static rules
+               if os.sep + "lint" + os.sep not in p  # fixtures/lint/ holds source for the static rules
+               and not os.path.basename(p).startswith("_"))  # _helpers and generators define no model
 PATHS += [os.path.relpath(os.path.join(FILES, n), ROOT) for n in ("uses_sibling.py", "bad_returns.py")]
 """Every fixture file, and test files with several or misbehaving models (relative to the repository)."""
 
