@@ -52,6 +52,7 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
     "unnormalized-inputs": ("saturated-activations", "dead-relu", "learning-rate-too-large", "init-scale", "nan-inf",
                             "cannot-overfit"),
     "integer-overflow": ("unnormalized-inputs", "nan-inf", "cannot-overfit"),
+    "label-encoding": ("cannot-overfit",),
     "target-range": ("saturated-activations", "cannot-overfit"),
     "positive-init": ("saturated-activations", "dead-relu", "cannot-overfit"),
     "symmetric-init": ("saturated-activations", "dead-relu", "positive-init", "init-scale", "cannot-overfit"),
