@@ -9,7 +9,6 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-import numpy as np
 
 LAYOUTS = ("rows", "columns", "sample")
 LOSSES = ("auto", "mse", "cross_entropy", "nll", "binary_cross_entropy")
@@ -118,15 +117,3 @@ def register(fn: Callable[[], Model] | None = None, *, name: str | None = None):
         return f
 
     return deco(fn) if fn is not None else deco
-
-
-def registered() -> list[tuple[str, Callable[[], Model], str | None]]:
-    return list(_REGISTRY)
-
-
-def as_array(x: Any) -> np.ndarray:
-    """A plain float ndarray view of what user code returned (np.matrix, lists, scalars)."""
-    a = np.asarray(x)
-    if isinstance(x, np.matrix):
-        a = np.asarray(x)
-    return a

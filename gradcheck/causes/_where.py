@@ -5,7 +5,6 @@ import inspect
 import os
 from typing import Any
 
-import numpy as np
 
 from gradcheck.report import Where
 
@@ -48,11 +47,6 @@ def entry_lines(entries, limit: int = 3) -> tuple[str, ...]:
         lines.append(f"[{idx}]: analytic {fmt(e.analytic)}, numeric {fmt(e.numeric)}, "
                      f"relative error {fmt(e.rel_error)}{kink}")
     return tuple(lines)
-
-
-def jsonable_index(idx) -> list[int]:
-    return [int(i) for i in np.atleast_1d(idx)]
-
 
 def _user_def(fn) -> tuple[str | None, int | None, str | None]:
     """(file, line, qualname) of a function defined in the user's code, else Nones."""

@@ -82,5 +82,5 @@ def judge(ev):
                   "min": x.min, "max": x.max},
         where=data_site(ev.session),
         fix="convert the inputs to float where the data is loaded: X = X.astype(np.float64) / 255.0",
-        detail=(f"the forward and gradient gave the same results as with float64 inputs, so nothing wrapped yet",),
+        detail=("the forward and gradient gave the same results as with float64 inputs, so nothing wrapped yet",),
     )]

@@ -132,7 +132,6 @@ def where_it_enters(ev, name) -> str | None:
 
 
 def where(ev, name):
-    g = ev["gradients"]
     role = "backward" if ev.session.model.backward is not None else "step"
     return user_function(ev.session, role, param=name, layer=layer_number(ev, name))
 
