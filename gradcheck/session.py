@@ -103,6 +103,15 @@ class Session:
         idx = (np.arange(n) + offset) % self.data.n
         return self.data.take(idx)
 
+    def forward_rows(self, X: np.ndarray) -> np.ndarray:
+        """The network's output for input rows ``X`` (n, features) as (n, k) float64 rows.
+
+        The user's forward on inputs that are not a batch of the data (the
+        reference's probe inputs, rescaled inputs): no targets are needed.
+        """
+        n = len(X)
+        return self.output(Batch(np.asarray(X), np.zeros((n, 1)), np.zeros(n, dtype=int)))
+
     def output(self, b: Batch) -> np.ndarray:
         """The network's output for ``b`` as (n, k) float64 rows."""
         layout = self.model.layout

@@ -96,22 +96,6 @@ def _affine(ac: tuple[float, float]) -> str:
     return mult + (f" + {c:g}" if c > 0 else f" - {-c:g}" if c < 0 else "")
 
 
-def forward_rows(session):
-    """The user's forward as ``(n, inputs) float rows -> (n, outputs)``, whatever its layout."""
-    k = None
-
-    def forward(X: np.ndarray) -> np.ndarray:
-        nonlocal k
-        n = len(X)
-        kk = k or 1
-        b = Batch(np.asarray(X), np.zeros((n, kk)), np.zeros(n, dtype=int))
-        out = session.output(b)
-        k = out.shape[1]
-        return out
-
-    return forward
-
-
 def wire(session, n_out: int, batch: Batch | None = None) -> Wiring:
     """Map and identify the user's network; raises ``MappingError`` when no chain of layers fits.
 
@@ -120,7 +104,7 @@ def wire(session, n_out: int, batch: Batch | None = None) -> Wiring:
     params = session.params()
     n_in = int(np.shape(session.data.X)[1])
     mapping = map_params(params, session.model.layout, n_in, n_out)
-    fwd = forward_rows(session)
+    fwd = session.forward_rows
     arch = identify(mapping, fwd, params=params, seed=session.seed)
     inputs = (1.0, 0.0)
     if not arch.matched and arch.departs in ("hidden-layers", "output-layer"):

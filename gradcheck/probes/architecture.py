@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.batch import Batch
 
 NAME = "architecture"
 REQUIRES = ("forward",)
@@ -81,13 +80,6 @@ class ArchitectureEvidence:
         return self.weights.index(weight) + 1 if weight in self.weights else None
 
 
-def rows_forward(session, n_out: int):
-    """The user's forward as ``(n, inputs) rows -> (n, outputs)`` float64."""
-    def fwd(Xr: np.ndarray) -> np.ndarray:
-        return session.output(Batch(Xr, np.zeros((len(Xr), n_out)), np.zeros(len(Xr), dtype=int)))
-    return fwd
-
-
 def _tolerance(params: dict[str, Any], out: np.ndarray) -> float:
     low = any(np.asarray(v).dtype.itemsize < 8 for v in params.values())
     return (1e-3 if low else 1e-6) * max(1.0, float(np.max(np.abs(out))) if out.size else 1.0)
@@ -117,7 +109,7 @@ def run(session, evidence) -> ArchitectureEvidence:
     orient = {l.weight: l.orientation for l in mapping.layers}
     base = dict(sizes=tuple(mapping.sizes), weights=weights, biases=biases, fan_in=fan_in, orientation=orient,
                 n_in=n_in, n_out=n_out)
-    fwd = rows_forward(session, n_out)
+    fwd = session.forward_rows
     b = session.batch(16)
     X = np.asarray(b.X, dtype=np.float64)
     scale = float(np.max(np.abs(X))) if X.size else 0.0

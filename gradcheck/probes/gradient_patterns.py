@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from gradcheck import numerics
-from gradcheck.batch import Batch
 from gradcheck.candidates import Reference, differs, fit
 
 NAME = "gradient_patterns"
@@ -182,13 +181,8 @@ def _reference(session, g):
     if any(k not in {n for pair in mapping.names for n in pair} for k in g.order):
         return None, "the reference does not use every parameter", layers, 0
     layers = [(l.weight, l.bias) for l in mapping.layers]
-    k = b.Y.shape[1]
-
-    def forward_rows(Xr):
-        return session.output(Batch(Xr, np.zeros((len(Xr), k)), np.zeros(len(Xr), dtype=int)))
-
     try:
-        arch = identify(mapping, forward_rows, params)
+        arch = identify(mapping, session.forward_rows, params)
     except Exception as e:  # noqa: BLE001 - user forward on other inputs may fail; fall back to arrays
         return None, f"the reference could not run the forward on its probe inputs ({type(e).__name__})", layers, 1
     if not arch.matched:
